@@ -1,0 +1,1 @@
+"""Settings models, defaults and the shared label and channel lists."""

@@ -1,0 +1,274 @@
+"""Settings for every part of jemput.
+
+One model, built once at the CLI entry and passed down. Sources, highest priority first:
+
+1. command-line flags (applied by the CLI as init values),
+2. environment variables: prefix ``JEMPUT_``, nested sections joined with ``__``
+   (``JEMPUT_KAFKA__BOOTSTRAP_SERVERS=127.0.0.1:9092``),
+3. a TOML file given with ``--config`` or ``JEMPUT_CONFIG``,
+4. the defaults written here (every field documents itself; ``docs/settings.md`` is generated from
+   these descriptions and a test fails when it is out of date).
+
+Nothing here reads the environment on import: call :func:`load_settings`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "jemput"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class KafkaSettings(_Section):
+    bootstrap_servers: str | None = Field(
+        None,
+        description="Comma-separated Kafka bootstrap servers (host:port). When unset, jemput uses the embedded "
+        "single-process transport in the data directory instead of Kafka.",
+    )
+    client_id: str = Field("jemput", description="Client id reported to the broker (the stage name is appended).")
+    group_prefix: str = Field(
+        "jemput", description="Consumer groups are named '<group_prefix>.<stage>'; one group per stage."
+    )
+    partitions: int = Field(
+        6, ge=1, description="Partitions for topics jemput creates itself (the most consumers one stage can use)."
+    )
+    replication_factor: int = Field(1, ge=1, description="Replication factor for topics jemput creates itself.")
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="Kafka security protocol."
+    )
+    sasl_mechanism: str | None = Field(None, description="SASL mechanism (PLAIN, SCRAM-SHA-256, ...) when SASL is used.")
+    sasl_username: str | None = Field(None, description="SASL user name.")
+    sasl_password: SecretStr | None = Field(None, description="SASL password (secret; masked in 'config show').")
+    session_timeout_ms: int = Field(
+        10000, ge=1000, description="Consumer group session timeout; a dead consumer's partitions move after this."
+    )
+    heartbeat_interval_ms: int = Field(1000, ge=100, description="Consumer heartbeat interval.")
+    max_poll_interval_ms: int = Field(
+        300000, ge=1000, description="Longest time between polls before the consumer is considered stuck."
+    )
+    request_timeout_ms: int = Field(30000, ge=1000, description="Producer/consumer request timeout.")
+    linger_ms: int = Field(5, ge=0, description="Producer linger: how long to wait to fill a batch.")
+
+
+class EmbeddedSettings(_Section):
+    log_path: Path | None = Field(
+        None,
+        description="SQLite file holding the embedded transport's topics and committed offsets. "
+        "Default: <data_dir>/log.sqlite3.",
+    )
+    retention_hours: float = Field(
+        168.0,
+        ge=0,
+        description="Records every consumer group has committed past are deleted after this many hours "
+        "(0 keeps them forever).",
+    )
+
+
+class DatabaseSettings(_Section):
+    url: SecretStr | None = Field(
+        None,
+        description="SQLAlchemy URL of the ticket store, e.g. postgresql+psycopg://user:pw@host/jemput. "
+        "Default: SQLite at <data_dir>/tickets.sqlite3. Secret because it may carry a password.",
+    )
+    echo: bool = Field(False, description="Log every SQL statement (debugging only).")
+    pool_size: int = Field(5, ge=1, description="Connection pool size for server databases.")
+    connect_timeout_s: float = Field(10.0, gt=0, description="Seconds to wait when connecting to the database.")
+
+
+class RunnerSettings(_Section):
+    batch_size: int = Field(500, ge=1, description="Most records a stage takes from its topic in one poll.")
+    poll_timeout_s: float = Field(0.5, gt=0, description="How long one poll waits for records.")
+    max_attempts: int = Field(
+        5, ge=1, description="Attempts for a transient failure before the message is dead-lettered."
+    )
+    backoff_initial_s: float = Field(0.2, ge=0, description="First retry delay; it doubles on every attempt.")
+    backoff_max_s: float = Field(30.0, ge=0, description="Upper bound of one retry delay.")
+    backoff_jitter: float = Field(
+        0.5, ge=0, le=1, description="Random fraction of the delay added or removed, so retries do not align."
+    )
+    max_message_bytes: int = Field(
+        262144,
+        ge=1024,
+        description="Records larger than this are dead-lettered as permanent errors before decoding.",
+    )
+    idle_grace_s: float = Field(
+        1.0, ge=0, description="With --until-idle: how long every topic must stay drained before jemput exits."
+    )
+
+
+class MetricsSettings(_Section):
+    enabled: bool = Field(False, description="Serve Prometheus metrics and a health check over HTTP.")
+    host: str = Field("127.0.0.1", description="Address the metrics/health server binds to.")
+    port: int = Field(9464, ge=0, le=65535, description="Port of the metrics/health server (0: any free port).")
+
+
+class PrivacySettings(_Section):
+    author_hash_key: SecretStr = Field(
+        SecretStr("change-me-in-production"),
+        description="Key of the keyed hash (HMAC-SHA256) that turns handles and phone numbers into author_ref. "
+        "Set a long random value in production and keep it stable, or reporters stop matching across time.",
+    )
+
+
+class ClassifierSettings(_Section):
+    review_threshold: float = Field(
+        0.6, ge=0, le=1, description="Messages classified with confidence below this are flagged needs_review."
+    )
+
+
+class GeocoderSettings(_Section):
+    gazetteer: Path | None = Field(
+        None,
+        description="Gazetteer pack built by 'jemput gazetteer build'. Default: <data_dir>/gazetteer.json; "
+        "when absent the geocoder only recognises the six kota by name.",
+    )
+
+
+class SinkSettings(_Section):
+    batch_size: int = Field(500, ge=1, description="Tickets written in one transaction.")
+
+
+class LogSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+    format: Literal["auto", "json", "text"] = Field(
+        "auto", description="Log format: json for services, text on a terminal; auto picks by whether stderr is a TTY."
+    )
+
+
+class Settings(BaseSettings):
+    """All of jemput's settings."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="JEMPUT_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Directory for the embedded transport's log, the SQLite ticket store and the gazetteer pack. "
+        "Default: $XDG_DATA_HOME/jemput or ~/.local/share/jemput.",
+    )
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings, description="Kafka transport.")
+    embedded: EmbeddedSettings = Field(default_factory=EmbeddedSettings, description="Embedded transport.")
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="Ticket store.")
+    runner: RunnerSettings = Field(default_factory=RunnerSettings, description="Stage runner.")
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings, description="Metrics and health.")
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings, description="Privacy.")
+    classifier: ClassifierSettings = Field(default_factory=ClassifierSettings, description="Classifier stage.")
+    geocoder: GeocoderSettings = Field(default_factory=GeocoderSettings, description="Geocoder stage.")
+    sink: SinkSettings = Field(default_factory=SinkSettings, description="Sink stage.")
+    log: LogSettings = Field(default_factory=LogSettings, description="Logging.")
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, v: Path) -> Path:
+        return Path(os.path.expanduser(str(v)))
+
+    # -- derived values -------------------------------------------------------------------------
+    @property
+    def uses_kafka(self) -> bool:
+        return bool(self.kafka.bootstrap_servers)
+
+    @property
+    def embedded_log_path(self) -> Path:
+        return self.embedded.log_path or (self.data_dir / "log.sqlite3")
+
+    @property
+    def database_url(self) -> str:
+        if self.database.url is not None:
+            return self.database.url.get_secret_value()
+        return f"sqlite:///{self.data_dir / 'tickets.sqlite3'}"
+
+    @property
+    def gazetteer_path(self) -> Path:
+        return self.geocoder.gazetteer or (self.data_dir / "gazetteer.json")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml_file = _TOML_FILE_FOR_LOAD.get("path")
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+
+# load_settings passes the TOML path through here because pydantic-settings builds sources per class.
+_TOML_FILE_FOR_LOAD: dict[str, Path | None] = {"path": None}
+
+
+class ConfigError(ValueError):
+    """The settings are invalid; the message says which field and why."""
+
+
+def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    """Build the settings from flags (``overrides``), environment, TOML file and defaults.
+
+    ``config_file`` falls back to ``$JEMPUT_CONFIG``. Raises :class:`ConfigError` with a readable
+    message on invalid settings or a missing file.
+    """
+    from pydantic import ValidationError
+
+    path = config_file or os.environ.get("JEMPUT_CONFIG")
+    toml_path: Path | None = None
+    if path:
+        toml_path = Path(path)
+        if not toml_path.is_file():
+            raise ConfigError(f"config file not found: {toml_path}")
+    _TOML_FILE_FOR_LOAD["path"] = toml_path
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"])
+            lines.append(f"  {loc}: {err['msg']}")
+        raise ConfigError("invalid settings:\n" + "\n".join(lines)) from None
+    except Exception as exc:  # TOML syntax errors and the like
+        raise ConfigError(f"cannot read settings: {exc}") from None
+    finally:
+        _TOML_FILE_FOR_LOAD["path"] = None
+
+
+def masked_dump(settings: Settings) -> dict[str, Any]:
+    """The resolved settings as plain data with every secret replaced by '**********'."""
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, SecretStr):
+            return "**********"
+        if isinstance(value, BaseModel):
+            return {name: walk(getattr(value, name)) for name in type(value).model_fields}
+        if isinstance(value, Path):
+            return str(value)
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [walk(v) for v in value]
+        return value
+
+    return walk(settings)
