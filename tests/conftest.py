@@ -1,0 +1,80 @@
+"""Shared fixtures: services the integration tests need, and the rule for missing ones.
+
+Integration tests talk to real services started by ``scripts/services start`` (a Kafka broker from Maven Central
+jars, PostgreSQL from Debian's packages), which exports their addresses:
+
+- ``JEMPUT_TEST_KAFKA_BOOTSTRAP``: host:port of a Kafka broker;
+- ``JEMPUT_TEST_DATABASE_URL``: SQLAlchemy URL of an empty PostgreSQL database the tests may write to.
+
+When one is missing, tests that need it are skipped with the reason on a laptop, and fail when ``CI=true``.
+The same rule holds for ``../shared`` data.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip with ``reason`` unless running in CI, where a missing requirement is a failure."""
+    if condition:
+        return
+    if in_ci():
+        pytest.fail(f"CI=true and {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> str:
+    value = os.environ.get("JEMPUT_TEST_KAFKA_BOOTSTRAP", "")
+    require(bool(value), "no Kafka broker: run the tests through scripts/test (or set JEMPUT_TEST_KAFKA_BOOTSTRAP)")
+    return value
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    value = os.environ.get("JEMPUT_TEST_DATABASE_URL", "")
+    require(bool(value), "no PostgreSQL: run the tests through scripts/test (or set JEMPUT_TEST_DATABASE_URL)")
+    return value
+
+
+@pytest.fixture
+def fresh_postgres_url(postgres_url: str):
+    """A new, empty PostgreSQL database for one test, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = "t_" + uuid.uuid4().hex[:12]
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def unique() -> str:
+    """A short unique suffix for topic and group names, so tests sharing one broker never collide."""
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    require(SHARED_DATA.is_dir(), f"../shared/data not found at {SHARED_DATA}")
+    return SHARED_DATA
