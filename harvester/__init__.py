@@ -1,0 +1,1 @@
+"""Sources that turn what citizens send into RawMessages on the raw topic."""
