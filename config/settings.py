@@ -46,6 +46,12 @@ class KafkaSettings(_Section):
     group_prefix: str = Field(
         "jemput", description="Consumer groups are named '<group_prefix>.<stage>'; one group per stage."
     )
+    topic_prefix: str = Field(
+        "",
+        pattern=r"^[A-Za-z0-9._-]*$",
+        description="Prefix added to every topic name on the broker (e.g. 'staging.'), so several deployments "
+        "can share one cluster.",
+    )
     partitions: int = Field(
         6, ge=1, description="Partitions for topics jemput creates itself (the most consumers one stage can use)."
     )
