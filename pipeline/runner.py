@@ -213,7 +213,11 @@ class StageRunner:
                     self._dead_letter(rec, _describe(out), KIND_PERMANENT, attempt, msg.channel)
                 else:
                     if out is not None:
-                        self._produce(out)
+                        try:
+                            self._produce(out)
+                        except PermanentError as exc:  # the transport refuses this output (e.g. too large)
+                            self._dead_letter(rec, _describe(exc), KIND_PERMANENT, attempt, msg.channel)
+                            continue
                     self.metrics.messages_out.labels(name, msg.channel).inc()
             pending = retry
             if not pending:
