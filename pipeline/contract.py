@@ -78,6 +78,12 @@ class RawMessage(_Frozen):
     raw: dict[str, Any] | None = Field(None, description="The provider's payload, for audit and reprocessing.")
     trace_id: str | None = Field(None, max_length=64, description="Trace id carried through every stage.")
 
+    @field_validator("text")
+    @classmethod
+    def _no_nul(cls, v: str) -> str:
+        # NUL never carries meaning in a message and PostgreSQL refuses it in text: drop it at the boundary.
+        return v.replace("\x00", "") if "\x00" in v else v
+
     @field_validator("received_at", "posted_at")
     @classmethod
     def _aware(cls, v: datetime | None) -> datetime | None:

@@ -103,3 +103,7 @@ def test_decode_never_raises_anything_but_decode_error(data):
 def test_any_text_round_trips(text, pid):
     r = raw(message_id=f"file:{pid}", text=text)
     assert decode(RawMessage, encode(r)).text == text
+
+
+def test_nul_characters_are_dropped_from_text():
+    assert raw(text="banjir\x00 di kemang").text == "banjir di kemang"
