@@ -102,7 +102,7 @@ def test_decode_never_raises_anything_but_decode_error(data):
 @given(st.text(max_size=500), st.text(alphabet="abcdefghij0123456789", min_size=1, max_size=20))
 def test_any_text_round_trips(text, pid):
     r = raw(message_id=f"file:{pid}", text=text)
-    assert decode(RawMessage, encode(r)).text == text
+    assert decode(RawMessage, encode(r)).text == text.replace("\x00", "")
 
 
 def test_nul_characters_are_dropped_from_text():
