@@ -154,9 +154,10 @@ def ingest(obj: Ctx, file: Path, fmt: str | None, text_column: str, id_column: s
 
     try:
         with _service_errors():
-            report = do_ingest(obj.settings, transport, file, options, progress)
-    except SourceError as exc:
-        fail(str(exc), ExitCode.DATA)
+            try:
+                report = do_ingest(obj.settings, transport, file, options, progress)
+            except SourceError as exc:
+                fail(str(exc), ExitCode.DATA)
     finally:
         transport.close()
     if tty:

@@ -140,3 +140,31 @@ def test_bad_input_on_every_topic_is_dead_lettered_with_reason_and_replayable(tm
     assert ticket_counts(data) == (good + 1, good + 1)
     again = jemput("dlq", "replay", "classifier", "--dry-run", env=fixed)
     assert "would replay 5 dead letter(s)" in again.stdout  # only the new dead letters, not the old ones twice
+
+
+def test_sigterm_stops_gracefully_and_nothing_is_lost(tmp_path, env):
+    import urllib.request
+
+    n = 800
+    data = tmp_path / "data"
+    write_jsonl(tmp_path / "in.jsonl", sample_messages(n, prefix="g"))
+    jemput("ingest", str(tmp_path / "in.jsonl"), env=env)
+    port_env = dict(env, JEMPUT_RUNNER__BATCH_SIZE="10", JEMPUT_METRICS__ENABLED="true", JEMPUT_METRICS__PORT="0")
+    proc = start("run", env=port_env, log=tmp_path / "run.log")
+    try:
+        wait_for(lambda: ticket_counts(data)[0] >= 20, 120, "the first tickets")
+        log_text = (tmp_path / "run.log").read_text()
+        port = int(log_text.split("metrics on http://127.0.0.1:")[1].split("/")[0])
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+        assert 'jemput_messages_in_total{channel="file",stage="classifier"}' in metrics
+        health = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).read())
+        assert health["healthy"] is True and set(health["stages"]) == {"classifier", "geocoder", "sink"}
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "stopping after the batch in hand" in (tmp_path / "run.log").read_text()
+    assert ticket_counts(data)[0] < n
+    jemput("run", "--until-idle", env=env, timeout=300)
+    assert ticket_counts(data) == (n, n)

@@ -91,3 +91,9 @@ def test_settings_reference_is_up_to_date():
     assert DOC.read_text(encoding="utf-8") == settings_reference(), "run: jemput config docs > docs/settings.md"
     for name, _ in _fields(Settings):
         assert f"`{name.split('.')[-1]}`" in DOC.read_text(encoding="utf-8")
+
+
+def test_the_example_settings_file_is_valid():
+    example = Path(__file__).resolve().parents[2] / "config" / "jemput.example.toml"
+    s = load_settings(example)
+    assert s.uses_kafka and s.kafka.partitions == 12 and s.metrics.enabled

@@ -1,0 +1,47 @@
+"""Tokens of a text with their character offsets, and the matching key of a place name.
+
+Names are compared by their *key*: folded words (lower case, Latin accents dropped) joined without spaces, so
+"Tanah Abang", "tanah-abang" and "TanahAbang" are one key (``tanahabang``), and so are "Pal Merah" and "Palmerah".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def fold_word(word: str) -> str:
+    """Lower-case ``word`` and drop accents from Latin letters (``Cengkaréng`` -> ``cengkareng``)."""
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", word).casefold())
+    out: list[str] = []
+    base_is_ascii = False
+    for c in decomposed:
+        if unicodedata.category(c).startswith("M"):
+            if base_is_ascii:
+                continue
+        else:
+            base_is_ascii = c.isascii()
+        out.append(c)
+    return unicodedata.normalize("NFC", "".join(out))
+
+
+@dataclass(frozen=True)
+class Token:
+    """One word of a text: its folded form and its character offsets in the original text."""
+
+    norm: str
+    start: int
+    end: int
+
+
+def tokenize(text: str) -> list[Token]:
+    """The words of ``text`` with offsets into ``text`` itself."""
+    return [Token(fold_word(m.group()), m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+def name_key(name: str) -> str:
+    """The matching key of a name: its folded words joined without spaces."""
+    return "".join(fold_word(m.group()) for m in _WORD.finditer(name))
