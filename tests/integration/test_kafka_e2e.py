@@ -59,7 +59,7 @@ class Stages:
 
     def stop_all(self) -> dict[str, int]:
         codes = {}
-        for name, p in self.procs.items():
+        for p in self.procs.values():
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
         for name, p in self.procs.items():
