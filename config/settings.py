@@ -114,6 +114,12 @@ class RunnerSettings(_Section):
         ge=1024,
         description="Records larger than this are dead-lettered as permanent errors before decoding.",
     )
+    max_dead_letter_bytes: int = Field(
+        1_000_000,
+        ge=1024,
+        description="Dead letters keep the original bytes up to this size; a longer record keeps its first bytes "
+        "and a header with its full size (so a dead letter always fits a broker's default 1 MB limit).",
+    )
     idle_grace_s: float = Field(
         1.0, ge=0, description="With --until-idle: how long every topic must stay drained before jemput exits."
     )

@@ -309,7 +309,7 @@ def tickets_list(obj: Ctx, fmt: str, statuses: tuple[str, ...], limit: int | Non
                     store.list_tickets(status=list(statuses) or None, limit=limit)]
     finally:
         store.close()
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     if fmt == "json":
         for row in rows:
             out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
@@ -378,12 +378,14 @@ def dlq_inspect(obj: Ctx, stage: str | None, start: int, limit: int, fmt: str) -
                         "attempts": rec.header_str(topics.H_DLQ_ATTEMPTS),
                         "source": f"{rec.header_str(topics.H_DLQ_TOPIC)}[{rec.header_str(topics.H_DLQ_PARTITION)}]"
                                   f"@{rec.header_str(topics.H_DLQ_OFFSET)}",
-                        "at": rec.header_str(topics.H_DLQ_AT), "bytes": len(rec.value),
+                        "at": rec.header_str(topics.H_DLQ_AT),
+                        "bytes": int(rec.header_str(topics.H_DLQ_TRUNCATED) or len(rec.value)),
+                        "truncated": rec.header(topics.H_DLQ_TRUNCATED) is not None,
                         "preview": rec.value[:200].decode("utf-8", "replace"),
                     })
     finally:
         transport.close()
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     if fmt == "json":
         for row in rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -14,7 +14,9 @@ Failure policy, per message:
   ``backoff_max_s``: an outage stalls the stage, it never throws good messages away.
 
 A dead letter carries the original bytes, key and headers plus headers naming the stage, the error, its kind, the
-attempts and the source topic/partition/offset (see :mod:`pipeline.topics`).
+attempts and the source topic/partition/offset (see :mod:`pipeline.topics`). A record longer than
+``max_dead_letter_bytes`` (1 MB by default, a broker's usual limit) keeps only its first bytes and a header with its
+full size: it was refused for its size, and a dead letter the broker refused in turn would stall the stage.
 """
 
 from __future__ import annotations
@@ -255,7 +257,11 @@ class StageRunner:
             (topics.H_DLQ_OFFSET, str(rec.offset).encode()),
             (topics.H_DLQ_AT, datetime.now(UTC).isoformat().encode()),
         ]
-        self.producer.send(self._dlq_topic, rec.value, key=rec.key, headers=headers)
+        value = rec.value
+        if len(value) > self.settings.max_dead_letter_bytes:
+            value = value[: self.settings.max_dead_letter_bytes]
+            headers.append((topics.H_DLQ_TRUNCATED, str(len(rec.value)).encode()))
+        self.producer.send(self._dlq_topic, value, key=rec.key, headers=headers)
         self.state.dead_lettered += 1
         self.metrics.messages_failed.labels(self.processor.name, channel, kind).inc()
         log.warning("stage %s: dead-lettered %s[%d]@%d (%s): %s", self.processor.name, rec.topic, rec.partition,

@@ -233,3 +233,13 @@ def test_processor_returning_wrong_count_is_a_bug_not_a_loss():
     put(t, encode(raw(1)))
     drain(make(t, Broken()))
     assert "returned 0 outcomes for 1 messages" in dlq_reasons(t)[0]
+
+
+def test_oversized_dead_letters_keep_their_head_and_true_size():
+    t = MemoryTransport()
+    value = b"y" * 5000
+    put(t, value)
+    drain(make(t, max_message_bytes=1024, max_dead_letter_bytes=2048))
+    [dead] = t.records(topics.dlq(topics.RAW))
+    assert dead.value == value[:2048]
+    assert dead.header_str(topics.H_DLQ_TRUNCATED) == "5000"
