@@ -337,6 +337,8 @@ def _table(out: io.TextIOBase, rows: list[dict], cols: list[str], widths: dict[s
             s = f"{v:.2f}"
         else:
             s = " ".join(str(v).split())
+        if c == "kota_name":
+            s = s.removeprefix("Kota Administrasi ").removeprefix("Kabupaten Administrasi ")
         limit = widths.get(c)
         return s if not limit or len(s) <= limit else s[: limit - 1] + "…"
 
