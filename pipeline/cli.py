@@ -6,17 +6,15 @@ imports another.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import importlib
-import io
 import json
 import logging
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +22,8 @@ import click
 
 from config.settings import ConfigError, Settings, load_settings, masked_dump
 from pipeline import topics
-from pipeline.errors import ExitCode, JemputError, TransportError, UnavailableError
+from pipeline.cliutil import Ctx, fail, plain, service_errors, table, transport_for
+from pipeline.errors import ExitCode, TransportError
 
 log = logging.getLogger("jemput.cli")
 
@@ -38,32 +37,8 @@ STAGES: dict[str, str] = {
 STAGE_INPUT: dict[str, str] = {"classifier": topics.RAW, "geocoder": topics.CLASSIFIED, "sink": topics.LOCATED}
 
 
-class Ctx:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-
-def fail(message: str, code: ExitCode) -> None:
-    click.echo(f"jemput: {message}", err=True)
-    sys.exit(int(code))
-
-
-@contextlib.contextmanager
-def _service_errors() -> Iterator[None]:
-    """Turn our own errors into one clear line and a named exit code."""
-    try:
-        yield
-    except UnavailableError as exc:
-        fail(f"unavailable: {exc}", ExitCode.UNAVAILABLE)
-    except JemputError as exc:
-        fail(str(exc), ExitCode.FAILURE)
-
-
 def _transport(settings: Settings):
-    from pipeline.transport import build_transport
-
-    with _service_errors():
-        return build_transport(settings)
+    return transport_for(settings)
 
 
 def _open_store(settings: Settings):
@@ -72,7 +47,7 @@ def _open_store(settings: Settings):
     db = settings.database
     if not settings.database.url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with _service_errors():
+    with service_errors():
         store = TicketStore(settings.database_url, echo=db.echo, pool_size=db.pool_size,
                             connect_timeout_s=db.connect_timeout_s)
         store.migrate()
@@ -80,7 +55,26 @@ def _open_store(settings: Settings):
 
 
 # ---------------------------------------------------------------------------------------------------
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+#: Commands that live in a stage's own ``cli.py``: name -> "module:attribute", imported only when used.
+LAZY_COMMANDS: dict[str, str] = {
+    "gazetteer": "geocoder.cli:gazetteer",
+}
+
+
+class LazyGroup(click.Group):
+    """A group that also offers the stages' commands, importing each only when it is called."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in LAZY_COMMANDS:
+            module, attr = LAZY_COMMANDS[name].split(":")
+            return getattr(importlib.import_module(module), attr)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), envvar="JEMPUT_CONFIG",
               help="TOML settings file (also $JEMPUT_CONFIG). Environment variables JEMPUT_... override it.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
@@ -153,7 +147,7 @@ def ingest(obj: Ctx, file: Path, fmt: str | None, text_column: str, id_column: s
             click.echo(f"\r  {done:,} message(s) queued, {bad:,} rejected", err=True, nl=False)
 
     try:
-        with _service_errors():
+        with service_errors():
             try:
                 report = do_ingest(obj.settings, transport, file, options, progress)
             except SourceError as exc:
@@ -202,7 +196,7 @@ def run(obj: Ctx, stages: tuple[str, ...], until_idle: bool, metrics_port: int |
     transport = _transport(settings)
     stop = threading.Event()
     runners: list[StageRunner] = []
-    with _service_errors():
+    with service_errors():
         for name in chosen:
             runners.append(StageRunner(build_processor(name, settings), transport, settings.runner,
                                        group_prefix=settings.kafka.group_prefix, stop_event=stop))
@@ -286,12 +280,6 @@ TICKET_COLUMNS = ["id", "message_id", "status", "category", "confidence", "needs
                   "kecamatan_name", "kelurahan_name", "precision", "channel", "created_at", "text"]
 
 
-def _plain(value: Any) -> Any:
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
-
-
 @tickets.command("list")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
               help="table for reading, csv for spreadsheets, json: one object per line per ticket.")
@@ -304,8 +292,8 @@ def tickets_list(obj: Ctx, fmt: str, statuses: tuple[str, ...], limit: int | Non
     """List tickets in the order they were created, whatever their status unless filtered."""
     store = _open_store(obj.settings)
     try:
-        with _service_errors():
-            rows = [{k: _plain(v) for k, v in row.items()} for row in
+        with service_errors():
+            rows = [{k: plain(v) for k, v in row.items()} for row in
                     store.list_tickets(status=list(statuses) or None, limit=limit)]
     finally:
         store.close()
@@ -321,32 +309,9 @@ def tickets_list(obj: Ctx, fmt: str, statuses: tuple[str, ...], limit: int | Non
             w.writerow({k: (json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v)
                         for k, v in row.items()})
     else:
-        _table(out, rows, ["id", "status", "category", "confidence", "kelurahan_name", "kecamatan_name",
+        table(out, rows, ["id", "status", "category", "confidence", "kelurahan_name", "kecamatan_name",
                            "kota_name", "text"])
         out.write(f"({len(rows)} ticket{'s' if len(rows) != 1 else ''})\n")
-
-
-def _table(out: io.TextIOBase, rows: list[dict], cols: list[str], widths: dict[str, int] | None = None) -> None:
-    widths = widths or {"text": 60, "kelurahan_name": 18, "kecamatan_name": 18, "kota_name": 22}
-
-    def cell(row: dict, c: str) -> str:
-        v = row.get(c)
-        if v is None:
-            s = "-"
-        elif isinstance(v, float):
-            s = f"{v:.2f}"
-        else:
-            s = " ".join(str(v).split())
-        if c == "kota_name":
-            s = s.removeprefix("Kota Administrasi ").removeprefix("Kabupaten Administrasi ")
-        limit = widths.get(c)
-        return s if not limit or len(s) <= limit else s[: limit - 1] + "…"
-
-    cells = [[cell(r, c) for c in cols] for r in rows]
-    w = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(cols)]
-    out.write("  ".join(c.ljust(w[i]) for i, c in enumerate(cols)).rstrip() + "\n")
-    for row in cells:
-        out.write("  ".join(v.ljust(w[i]) for i, v in enumerate(row)).rstrip() + "\n")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -371,7 +336,7 @@ def dlq_inspect(obj: Ctx, stage: str | None, start: int, limit: int, fmt: str) -
     transport = _transport(obj.settings)
     rows = []
     try:
-        with _service_errors():
+        with service_errors():
             for name in [stage] if stage else list(STAGES):
                 for rec in transport.read(_dlq_topic(name), start=start, limit=limit):
                     rows.append({
@@ -392,7 +357,7 @@ def dlq_inspect(obj: Ctx, stage: str | None, start: int, limit: int, fmt: str) -
         for row in rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
         return
-    _table(out, rows, ["stage", "offset", "kind", "source", "bytes", "error"], {"error": 90})
+    table(out, rows, ["stage", "offset", "kind", "source", "bytes", "error"], {"error": 90})
     out.write(f"({len(rows)} dead letter{'s' if len(rows) != 1 else ''})\n")
 
 
@@ -413,7 +378,7 @@ def dlq_replay(obj: Ctx, stage: str, limit: int | None, dry_run: bool) -> None:
     dlq_topic, source = _dlq_topic(stage), STAGE_INPUT[stage]
     replayed = 0
     try:
-        with _service_errors():
+        with service_errors():
             transport.ensure_topics([dlq_topic, source])
             consumer = transport.consumer(f"{settings.kafka.group_prefix}.dlq-replay.{stage}", [dlq_topic])
             producer = transport.producer()
@@ -465,8 +430,8 @@ def _toml(data: dict[str, Any], prefix: str = "") -> str:
         else:
             lines.append(f"{key} = {json.dumps(value, ensure_ascii=False)}")
     out = "\n".join(lines)
-    for name, table in tables:
-        out += f"\n\n[{name}]\n" + _toml(table, f"{name}.")
+    for name, section in tables:
+        out += f"\n\n[{name}]\n" + _toml(section, f"{name}.")
     return out.strip("\n")
 
 
@@ -524,32 +489,6 @@ def doctor(obj: Ctx) -> None:
         click.echo(f"{'ok  ' if ok else 'FAIL'}  {name:<11} {detail}")
     if not all(ok for ok, _, _ in results):
         sys.exit(int(ExitCode.UNAVAILABLE))
-
-
-# ---------------------------------------------------------------------------------------------------
-@cli.group()
-def gazetteer() -> None:
-    """Build the gazetteer pack the geocoder places messages with."""
-
-
-@gazetteer.command("build")
-@click.option("--admin", "admin_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Directory with the wilayah_boundaries data for DKI Jakarta (dki_*.geojson or the centroids CSV).")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the pack (default: the geocoder's pack path, <data_dir>/gazetteer.json).")
-@click.pass_obj
-def gazetteer_build(obj: Ctx, admin_dir: Path, out: Path | None) -> None:
-    """Build a gazetteer pack of DKI Jakarta's kota, kecamatan and kelurahan."""
-    from geocoder.errors import GazetteerError
-    from geocoder.importer import build_pack
-
-    target = out or obj.settings.gazetteer_path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        summary = build_pack(admin_dir, target, progress=lambda m: click.echo(f"  {m}", err=True))
-    except GazetteerError as exc:
-        fail(str(exc), ExitCode.DATA)
-    click.echo(f"wrote {target}: {json.dumps(summary, ensure_ascii=False, default=str)}")
 
 
 def main() -> None:
