@@ -12,6 +12,12 @@ from config.settings import Settings
 
 def _default(field: Any) -> str:
     if field.default_factory is not None:
+        try:
+            value = field.default_factory()
+        except TypeError:
+            return "(computed)"
+        if isinstance(value, list | dict) and not isinstance(value, BaseModel):
+            return f"`{json.dumps(value)}`"
         return "(computed)"
     value = field.default
     if value is None:
@@ -42,10 +48,21 @@ def settings_reference() -> str:
             sections.append((name, ann))
             continue
         lines.append(f"| `{name}` | `JEMPUT_{name.upper()}` | {_default(field)} | {field.description} |")
-    for section, model in sections:
-        lines += ["", f"## `[{section}]`: {top[section].description}", "",
-                  "| setting | environment | default | description |", "|---|---|---|---|"]
+    def emit(path: list[str], model: type[BaseModel], description: str) -> None:
+        dotted = ".".join(path)
+        lines.extend(["", f"## `[{dotted}]`: {description}", "",
+                      "| setting | environment | default | description |", "|---|---|---|---|"])
+        nested: list[tuple[str, type[BaseModel], str]] = []
         for name, field in model.model_fields.items():
-            env = f"JEMPUT_{section.upper()}__{name.upper()}"
+            ann = field.annotation
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                nested.append((name, ann, field.description or ""))
+                continue
+            env = "JEMPUT_" + "__".join(p.upper() for p in [*path, name])
             lines.append(f"| `{name}` | `{env}` | {_default(field)} | {(field.description or '').replace('|', '/')} |")
+        for name, sub, desc in nested:
+            emit([*path, name], sub, desc)
+
+    for section, model in sections:
+        emit([section], model, top[section].description or "")
     return "\n".join(lines) + "\n"

@@ -157,6 +157,98 @@ class SinkSettings(_Section):
     batch_size: int = Field(500, ge=1, description="Tickets written in one transaction.")
 
 
+class _Source(_Section):
+    enabled: bool = Field(False, description="Poll this source on a schedule in 'jemput harvest run'.")
+    interval_s: float = Field(60.0, gt=0, description="Seconds between polls.")
+    jitter_s: float = Field(5.0, ge=0, description="Random delay added to each poll so sources do not align.")
+    timeout_s: float = Field(20.0, gt=0, description="Timeout of one request to the provider.")
+
+
+class TwitterSettings(_Source):
+    bearer_token: SecretStr | None = Field(None, description="X API v2 app bearer token (secret).")
+    queries: list[str] = Field(
+        default_factory=list,
+        description="Recent-search queries, e.g. '(banjir OR sampah) jakarta -is:retweet lang:id' or '@DKIJakarta'.",
+    )
+    mentions_of: str | None = Field(None, description="User id of a city account whose mentions are polled.")
+    max_results: int = Field(100, ge=10, le=100, description="Tweets per page (10-100).")
+    max_pages: int = Field(10, ge=1, description="Most pages fetched in one poll (the rest come next poll).")
+    api_base_url: str = Field("https://api.twitter.com", description="X API base URL (a replay server in tests).")
+
+
+class SmsReceiverSettings(_Section):
+    enabled: bool = Field(False, description="Run the inbound-SMS webhook receiver in 'jemput harvest run'.")
+    host: str = Field("127.0.0.1", description="Address the receiver listens on.")
+    port: int = Field(8081, ge=0, le=65535, description="Port the receiver listens on (0: any free port).")
+    public_url: str | None = Field(
+        None, description="The URL providers post to, as they see it (Twilio signs the full URL)."
+    )
+    twilio_auth_token: SecretStr | None = Field(None, description="Twilio auth token for X-Twilio-Signature (secret).")
+    hmac_secret: SecretStr | None = Field(
+        None, description="Shared secret for the generic JSON webhook's HMAC-SHA256 signature (secret)."
+    )
+    max_body_bytes: int = Field(65536, ge=1024, description="Larger request bodies are refused with 413.")
+
+
+class GammuSettings(_Source):
+    database_url: SecretStr | None = Field(
+        None, description="SQLAlchemy URL of the Gammu SMSD database whose 'inbox' table is polled (secret)."
+    )
+    batch_size: int = Field(500, ge=1, description="Most inbox rows taken per poll.")
+
+
+class RestInboxSettings(_Source):
+    url: str | None = Field(None, description="URL of a gateway's REST inbox returning JSON messages.")
+    token: SecretStr | None = Field(None, description="Bearer token for the inbox (secret).")
+    items_path: str = Field("messages", description="Dotted path to the list of messages in the response.")
+    field_map: dict[str, str] = Field(
+        default_factory=lambda: {"id": "id", "text": "text", "from": "from", "posted_at": "received_at"},
+        description="Our field -> the gateway's field (dotted paths allowed).",
+    )
+    cursor_param: str = Field("since_id", description="Query parameter carrying the cursor.")
+
+
+class EmailSettings(_Source):
+    host: str | None = Field(None, description="IMAP server host.")
+    port: int = Field(993, ge=1, le=65535, description="IMAP port (993 with TLS, 143 plain or STARTTLS).")
+    security: Literal["ssl", "starttls", "none"] = Field("ssl", description="Connection security.")
+    username: str | None = Field(None, description="IMAP user name.")
+    password: SecretStr | None = Field(None, description="IMAP password (secret).")
+    folder: str = Field("INBOX", description="Mailbox folder to read.")
+    batch_size: int = Field(200, ge=1, description="Most messages fetched per poll.")
+
+
+class TelegramSettings(_Source):
+    bot_token: SecretStr | None = Field(None, description="Telegram bot token from @BotFather (secret).")
+    api_base_url: str = Field("https://api.telegram.org", description="Bot API base URL (a local server in tests).")
+    long_poll_s: int = Field(25, ge=0, le=50, description="getUpdates long-polling timeout.")
+
+
+class AppFeedSettings(_Source):
+    url: str | None = Field(None, description="URL of a citizen-app JSON feed (Qlue-style).")
+    token: SecretStr | None = Field(None, description="Bearer token for the feed (secret).")
+    items_path: str = Field("data", description="Dotted path to the list of reports in the response.")
+    field_map: dict[str, str] = Field(
+        default_factory=lambda: {"id": "id", "text": "description", "posted_at": "created_at", "lat": "lat",
+                                 "lon": "lng", "photo": "photo_url", "author": "user_id"},
+        description="Our field -> the feed's field (dotted paths allowed).",
+    )
+    cursor_param: str = Field("since", description="Query parameter carrying the cursor.")
+
+
+class HarvesterSettings(_Section):
+    twitter: TwitterSettings = Field(default_factory=TwitterSettings, description="Twitter/X recent search.")
+    sms: SmsReceiverSettings = Field(default_factory=SmsReceiverSettings, description="Inbound SMS webhooks.")
+    gammu: GammuSettings = Field(default_factory=GammuSettings, description="Gammu SMSD inbox table.")
+    rest_inbox: RestInboxSettings = Field(default_factory=RestInboxSettings, description="Generic REST SMS inbox.")
+    email: EmailSettings = Field(default_factory=EmailSettings, description="E-mail over IMAP.")
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings, description="Telegram bot getUpdates.")
+    app: AppFeedSettings = Field(default_factory=AppFeedSettings, description="Citizen-app feed.")
+    failure_backoff_max_s: float = Field(
+        900.0, gt=0, description="A failing source is retried with doubling delays up to this many seconds."
+    )
+
+
 class LogSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
     format: Literal["auto", "json", "text"] = Field(
@@ -188,6 +280,7 @@ class Settings(BaseSettings):
     classifier: ClassifierSettings = Field(default_factory=ClassifierSettings, description="Classifier stage.")
     geocoder: GeocoderSettings = Field(default_factory=GeocoderSettings, description="Geocoder stage.")
     sink: SinkSettings = Field(default_factory=SinkSettings, description="Sink stage.")
+    harvester: HarvesterSettings = Field(default_factory=HarvesterSettings, description="Harvester sources.")
     log: LogSettings = Field(default_factory=LogSettings, description="Logging.")
 
     @field_validator("data_dir")
