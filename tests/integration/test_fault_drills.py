@@ -1,0 +1,156 @@
+"""Fault drills against a real Kafka broker and PostgreSQL, every stage its own process.
+
+After each drill every message is exactly one ticket and the dead-letter topics are empty (nothing here is bad
+input). The broker and database drills use a broker and a server of their own, so crashing them cannot disturb
+the other tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT, require
+from tests.helpers import jemput, jemput_env, sample_messages, wait_for, write_jsonl
+from tests.integration.test_kafka_e2e import Stages, counts
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
+
+
+class Service:
+    """A broker or database of the drill's own, driven through scripts/kafka-broker or scripts/postgres."""
+
+    def __init__(self, script: str, var: str) -> None:
+        self.script = str(REPO_ROOT / "scripts" / script)
+        # Not under pytest's private tmp: PostgreSQL's own user must be able to reach the cluster directory.
+        self.dir = tempfile.mkdtemp(prefix=f"jemput-drill-{script}-", dir="/tmp")
+        os.chmod(self.dir, 0o755)
+        # A crash must not lose committed transactions: the drill's database keeps fsync and synchronous commit.
+        self.env = dict(os.environ, JEMPUT_SERVICES_DIR=self.dir, JEMPUT_PG_DURABLE="1")
+        self.var = var
+        self.address = ""
+
+    def run(self, *args: str) -> str:
+        proc = subprocess.run([self.script, *args], env=self.env, capture_output=True, text=True, timeout=240)
+        if proc.returncode != 0:
+            raise AssertionError(f"{self.script} {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
+        return proc.stdout
+
+    def start(self) -> str:
+        out = self.run("start")
+        self.address = next(line.split("=", 1)[1] for line in out.splitlines() if line.startswith(self.var + "="))
+        return self.address
+
+    def stop(self) -> None:
+        subprocess.run([self.script, "stop"], env=self.env, capture_output=True, timeout=120)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def own_broker(kafka_bootstrap):  # kafka_bootstrap: the drill runs only where Kafka tests run
+    require(shutil.which("java") is not None and shutil.which("mvn") is not None, "java and mvn are needed")
+    broker = Service("kafka-broker", "JEMPUT_TEST_KAFKA_BOOTSTRAP")
+    try:
+        broker.start()
+        yield broker
+    finally:
+        broker.stop()
+
+
+@pytest.fixture(scope="module")
+def own_postgres(postgres_url):  # postgres_url: the drill runs only where PostgreSQL tests run
+    server = Service("postgres", "JEMPUT_TEST_DATABASE_URL")
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+def drill_env(tmp_path: Path, kafka: str, database: str, unique: str) -> dict[str, str]:
+    return jemput_env(
+        JEMPUT_DATA_DIR=str(tmp_path / "data"),
+        JEMPUT_KAFKA__BOOTSTRAP_SERVERS=kafka,
+        JEMPUT_KAFKA__TOPIC_PREFIX=f"d{unique}.",
+        JEMPUT_KAFKA__GROUP_PREFIX=f"d{unique}",
+        JEMPUT_KAFKA__PARTITIONS="3",
+        JEMPUT_KAFKA__SESSION_TIMEOUT_MS="6000",
+        JEMPUT_KAFKA__REQUEST_TIMEOUT_MS="10000",
+        JEMPUT_DATABASE__URL=database,
+        JEMPUT_DATABASE__CONNECT_TIMEOUT_S="3",
+        JEMPUT_RUNNER__BATCH_SIZE="25",
+        JEMPUT_RUNNER__BACKOFF_MAX_S="2",
+    )
+
+
+def run_drill(tmp_path: Path, env: dict[str, str], n: int, fault, settle_timeout: float = 420) -> None:
+    url = env["JEMPUT_DATABASE__URL"]
+    write_jsonl(tmp_path / "in.jsonl", sample_messages(n, prefix="d"))
+    jemput("ingest", str(tmp_path / "in.jsonl"), env=env)
+    stages = Stages(env, tmp_path)
+    try:
+        for name in ("sink", "geocoder", "classifier"):
+            stages.start(name)
+        wait_for(lambda: counts(url)[0] >= n // 10, 180, "tickets before the fault")
+        fault(stages)
+        wait_for(lambda: counts(url)[0] >= n, settle_timeout, f"{n} tickets after the fault")
+        time.sleep(1.0)  # anything doubled would arrive now
+        codes = stages.stop_all()
+    except BaseException:
+        stages.stop_all()
+        print(stages.logs())
+        raise
+    assert counts(url) == (n, n), stages.logs()
+    assert set(codes.values()) == {0}, stages.logs()
+    assert jemput("dlq", "inspect", "--format", "json", env=env).stdout == ""
+
+
+@pytest.mark.parametrize("victim", ["classifier", "geocoder", "sink"])
+def test_sigkill_each_stage_under_load(tmp_path, kafka_bootstrap, fresh_postgres_url, unique, victim):
+    env = drill_env(tmp_path, kafka_bootstrap, fresh_postgres_url, unique)
+
+    def fault(stages: Stages) -> None:
+        stages.kill(victim)
+        stages.start(victim)
+
+    run_drill(tmp_path, env, 2000, fault)
+
+
+def test_kafka_broker_crash_and_restart_under_load(tmp_path, own_broker, fresh_postgres_url, unique):
+    env = drill_env(tmp_path, own_broker.address, fresh_postgres_url, unique)
+
+    def fault(stages: Stages) -> None:
+        own_broker.run("kill")
+        time.sleep(3)
+        own_broker.run("restart")
+
+    run_drill(tmp_path, env, 3000, fault)
+
+
+def test_postgres_down_for_30_seconds_under_load(tmp_path, kafka_bootstrap, own_postgres, unique):
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = "drill_" + unique
+    admin = create_engine(own_postgres.address, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = make_url(own_postgres.address).set(database=name).render_as_string(hide_password=False)
+    env = drill_env(tmp_path, kafka_bootstrap, url, unique)
+    seen_down: list[bool] = []
+
+    def fault(stages: Stages) -> None:
+        own_postgres.run("pause")
+        time.sleep(30)
+        seen_down.append(all(p.poll() is None for p in stages.procs.values()))  # nobody gave up meanwhile
+        own_postgres.run("resume")
+
+    run_drill(tmp_path, env, 3000, fault)
+    assert seen_down == [True]
