@@ -8,6 +8,7 @@ the other tests.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO_ROOT, require
-from tests.helpers import jemput, jemput_env, sample_messages, wait_for, write_jsonl
+from tests.helpers import jemput, jemput_env, sample_messages, start, wait_for, write_jsonl
 from tests.integration.test_kafka_e2e import Stages, counts
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
@@ -154,3 +155,40 @@ def test_postgres_down_for_30_seconds_under_load(tmp_path, kafka_bootstrap, own_
 
     run_drill(tmp_path, env, 3000, fault)
     assert seen_down == [True]
+
+
+def test_adding_a_classifier_mid_run_shares_the_load(tmp_path, kafka_bootstrap, fresh_postgres_url, unique):
+    """Scale-out: a second classifier process joins the group mid-run; the partitions are split between the two,
+    and every message is still exactly one ticket."""
+    env = drill_env(tmp_path, kafka_bootstrap, fresh_postgres_url, unique)
+    env["JEMPUT_KAFKA__PARTITIONS"] = "4"
+    url = env["JEMPUT_DATABASE__URL"]
+    n = 4000
+    write_jsonl(tmp_path / "in.jsonl", sample_messages(n, prefix="s"))
+    jemput("ingest", str(tmp_path / "in.jsonl"), env=env)
+    stages = Stages(env, tmp_path)
+    try:
+        stages.start("sink")
+        stages.start("geocoder")
+        # Small batches keep the classifiers busy for several seconds, so the second one joins mid-run even
+        # when classifying is fast.
+        stages.start("classifier", JEMPUT_RUNNER__BATCH_SIZE="5")
+        wait_for(lambda: counts(url)[0] >= n // 20, 180, "tickets before the second classifier")
+        stages.procs["classifier-2"] = start("run", "classifier", env=dict(env, JEMPUT_RUNNER__BATCH_SIZE="5"),
+                                             log=tmp_path / "classifier-2.log")
+        wait_for(lambda: counts(url)[0] >= n, 420, f"{n} tickets")
+        time.sleep(1.0)
+        codes = stages.stop_all()
+    except BaseException:
+        stages.stop_all()
+        print(stages.logs())
+        raise
+    assert counts(url) == (n, n)
+    assert set(codes.values()) == {0}, stages.logs()
+    handled = {}
+    for name in ("classifier", "classifier-2"):
+        text = (tmp_path / f"{name}.log").read_text()
+        handled[name] = int(re.search(r"done: (\d+) record", text).group(1))
+    assert handled["classifier-2"] > 0, "the second classifier got no partition"
+    assert handled["classifier"] + handled["classifier-2"] >= n  # redelivery after the rebalance may add some
+    assert jemput("dlq", "inspect", "--format", "json", env=env).stdout == ""
