@@ -148,6 +148,20 @@ def encode(message: RawMessage) -> bytes:
 
 def decode(model: type[M], data: bytes | str) -> M:
     """Parse ``data`` as a ``model``; any problem raises :class:`DecodeError` with the reason."""
+    if isinstance(data, bytes | str):
+        # Fast path: pydantic's own JSON parser. Whatever it refuses goes through the slow path below, which
+        # says precisely why.
+        try:
+            message = model.model_validate_json(data)
+        except (ValidationError, ValueError):
+            pass
+        else:
+            if message.schema_version == SCHEMA_VERSION and "schema_version" in message.model_fields_set:
+                return message
+            if "schema_version" in message.model_fields_set:
+                raise DecodeError(
+                    f"unsupported schema_version {message.schema_version!r}; this consumer reads {SCHEMA_VERSION}"
+                )
     if isinstance(data, bytes | bytearray | memoryview):
         try:
             text = bytes(data).decode("utf-8")
