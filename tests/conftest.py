@@ -4,7 +4,9 @@ Integration tests talk to real services started by ``scripts/services start`` (a
 jars, PostgreSQL from Debian's packages), which exports their addresses:
 
 - ``JEMPUT_TEST_KAFKA_BOOTSTRAP``: host:port of a Kafka broker;
-- ``JEMPUT_TEST_DATABASE_URL``: SQLAlchemy URL of an empty PostgreSQL database the tests may write to.
+- ``JEMPUT_TEST_DATABASE_URL``: SQLAlchemy URL of an empty PostgreSQL database the tests may write to;
+- ``JEMPUT_TEST_IMAP``: ``host:port:user:password`` of an IMAP server (dovecot, ``scripts/dovecot``) with one
+  test user, and ``JEMPUT_TEST_IMAP_TLS``: ``host:imaps_port:ca_file`` when it also speaks TLS.
 
 When one is missing, tests that need it are skipped with the reason on a laptop, and fail when ``CI=true``.
 The same rule holds for ``../shared`` data.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -78,3 +81,33 @@ def unique() -> str:
 def shared_data() -> Path:
     require(SHARED_DATA.is_dir(), f"../shared/data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@dataclass(frozen=True)
+class ImapServer:
+    """A real IMAP server the tests may write to: plain (and STARTTLS) on ``port``, IMAPS on ``tls_port``."""
+
+    host: str
+    port: int
+    user: str
+    password: str
+    tls_port: int | None = None
+    ca_file: str | None = None
+
+
+@pytest.fixture(scope="session")
+def imap_server() -> ImapServer:
+    value = os.environ.get("JEMPUT_TEST_IMAP", "")
+    require(bool(value), "no IMAP server: run the tests through scripts/test (or export the JEMPUT_TEST_IMAP line "
+            "scripts/dovecot start prints)")
+    try:
+        host, port, user, password = value.split(":", 3)
+        server = ImapServer(host, int(port), user, password)
+    except ValueError:
+        pytest.fail(f"JEMPUT_TEST_IMAP must be host:port:user:password, got {value!r}", pytrace=False)
+    tls = os.environ.get("JEMPUT_TEST_IMAP_TLS", "")
+    if tls:
+        _tls_host, tls_port, ca_file = tls.split(":", 2)
+        server = ImapServer(host, int(port), user, password, int(tls_port), ca_file)
+    return server
+
