@@ -44,7 +44,9 @@ EV_CREATED: Final = "created"
 EV_STATUS_CHANGED: Final = "status_changed"
 EV_RECATEGORISED: Final = "recategorised"
 EV_REASSIGNED: Final = "reassigned"
-EVENT_KINDS: Final[tuple[str, ...]] = (EV_CREATED, EV_STATUS_CHANGED, EV_RECATEGORISED, EV_REASSIGNED)
+#: The ticket joined an incident (grouping, merge, split or mark-duplicate); data {"incident_id", "from", "by"}.
+EV_INCIDENT: Final = "incident_linked"
+EVENT_KINDS: Final[tuple[str, ...]] = (EV_CREATED, EV_STATUS_CHANGED, EV_RECATEGORISED, EV_REASSIGNED, EV_INCIDENT)
 
 #: Actor recorded on events the sink itself writes.
 SINK_ACTOR: Final = "sink"
@@ -120,6 +122,9 @@ class Ticket(Base):
         Index("ix_tickets_category", "category"),
         Index("ix_tickets_kelurahan_code", "kelurahan_code"),
         Index("ix_tickets_created_at", "created_at"),
+        Index("ix_tickets_channel", "channel"),
+        Index("ix_tickets_incident_id", "incident_id"),
+        Index("ix_tickets_assignee_agency", "assignee_agency"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -140,9 +145,9 @@ class Ticket(Base):
 
     status: Mapped[str] = mapped_column(String(STATUS_LEN), nullable=False)
     assignee_kelurahan_code: Mapped[str | None] = mapped_column(String(CODE_LEN))
-    #: Responsible agency; filled by routing (category x area), which comes later.
+    #: Responsible agency, from routing (sink/routing.py: category x area x sub-topic) when the ticket is created.
     assignee_agency: Mapped[str | None] = mapped_column(String(CODE_LEN))
-    #: Incident this ticket belongs to (duplicates linked, not lost); the incidents table comes later.
+    #: Incident this ticket belongs to (duplicates linked, not lost).
     incident_id: Mapped[int | None] = mapped_column(Integer)
 
     precision: Mapped[str] = mapped_column(String(SHORT_LEN), nullable=False)
@@ -166,6 +171,13 @@ class Ticket(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Bumped by every change on the desk (optimistic concurrency: an update naming an older version is refused).
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+    #: When an operator first moved the ticket out of ``new`` (time to first action).
+    first_action_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: What was done, and a photo of it, given when the ticket is resolved.
+    completion_note: Mapped[str | None] = mapped_column(Text)
+    completion_photo_url: Mapped[str | None] = mapped_column(Text)
 
 
 class TicketEvent(Base):
@@ -177,6 +189,7 @@ class TicketEvent(Base):
         CheckConstraint(f"to_status IS NULL OR {status_check_sql('to_status')}", name="to_status"),
         Index("ix_ticket_events_ticket_id", "ticket_id"),
         Index("ix_ticket_events_at", "at"),
+        Index("ix_ticket_events_kind", "kind"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -192,3 +205,32 @@ class TicketEvent(Base):
     #: Why, in words.
     note: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any] | None] = mapped_column(json_type())
+
+
+class Incident(Base):
+    """Reports of the same problem (same category, near in space and time, similar text), grouped."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        Index("ix_incidents_category_last_reported_at", "category", "last_reported_at"),
+        Index("ix_incidents_kelurahan_code", "kelurahan_code"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    category: Mapped[str] = mapped_column(String(LABEL_LEN), nullable=False)
+    kelurahan_code: Mapped[str | None] = mapped_column(String(CODE_LEN))
+    kelurahan_name: Mapped[str | None] = mapped_column(Text)
+    #: Where the first located report was.
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    #: The first report's text, for display.
+    title: Mapped[str] = mapped_column(Text, nullable=False)
+    #: Words of the reports (space-separated, capped), matched against new reports.
+    keywords: Mapped[str] = mapped_column(Text, nullable=False)
+    first_reported_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    last_reported_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    report_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    #: Distinct author_ref among the reports (reports without an author count as one reporter each).
+    reporter_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from config.settings import Settings
 from sink.processor import SinkProcessor
+from sink.routing import Router
 from sink.settings import sqlite_path, store_options
 from sink.store import TicketStore
 
@@ -20,7 +21,8 @@ def build_store(settings: Settings) -> TicketStore:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
     return TicketStore(
-        opts.url, echo=opts.echo, pool_size=opts.pool_size, connect_timeout_s=opts.connect_timeout_s
+        opts.url, echo=opts.echo, pool_size=opts.pool_size, connect_timeout_s=opts.connect_timeout_s,
+        router=Router.load(settings.desk.routing_table),
     )
 
 

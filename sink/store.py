@@ -30,6 +30,7 @@ from config.categories import NOT_COMPLAINT
 from pipeline.contract import LocatedMessage
 from sink.errors import BadTicket, SinkError, StoreUnavailable, classify
 from sink.models import DISMISSED, EV_CREATED, NEW, SINK_ACTOR, Ticket, TicketEvent
+from sink.routing import Router
 from sink.settings import sqlite_path
 
 log = logging.getLogger("jemput.sink.store")
@@ -83,7 +84,10 @@ class TicketStore:
         echo: bool = False,
         pool_size: int = 5,
         connect_timeout_s: float = 10.0,
+        router: Router | None = None,
     ) -> None:
+        #: Routing applied to every new ticket (the default table shipped with jemput unless given).
+        self.router = router if router is not None else Router.load()
         self._url = normalise_url(url)
         self.backend = self._url.get_backend_name()
         if self.backend not in ("sqlite", "postgresql"):
@@ -258,16 +262,16 @@ class TicketStore:
         now = datetime.now(UTC)
         # Sorted by message id: concurrent writers with overlapping batches then take the unique-index locks in
         # the same order, so they wait for each other instead of deadlocking.
-        rows = [_ticket_row(first[mid], now) for mid in sorted(first)]
+        rows = [_ticket_row(first[mid], now, self.router) for mid in sorted(first)]
         try:
             with self._write_tx() as conn:
                 created = conn.execute(self._insert_tickets, rows).all()
                 if created:
-                    status_of = {r["message_id"]: r["status"] for r in rows}
+                    row_of = {r["message_id"]: r for r in rows}
                     conn.execute(
                         insert(_events),
                         [
-                            _created_event(ticket_id, mid, status_of[mid], first[mid], now)
+                            _created_event(ticket_id, mid, row_of[mid], first[mid], now)
                             for ticket_id, mid in created
                         ],
                     )
@@ -358,7 +362,7 @@ def initial_status(message: LocatedMessage) -> str:
 _JSON_FIELDS = ("media", "raw", "scores")
 
 
-def _ticket_row(m: LocatedMessage, now: datetime) -> dict[str, Any]:
+def _ticket_row(m: LocatedMessage, now: datetime, router: Router) -> dict[str, Any]:
     """The ``tickets`` row of ``m``. Raises :class:`BadTicket` for a value the store cannot hold as JSON (NaN or
     Infinity, which json.loads accepts upstream but no JSON column should keep): checked here so that both
     backends reject it alike, before the database is involved."""
@@ -383,9 +387,10 @@ def _ticket_row(m: LocatedMessage, now: datetime) -> dict[str, Any]:
         "needs_review": m.needs_review,
         "runner_up": m.runner_up,
         "status": initial_status(m),
-        # The kelurahan comes from the geocoder; the agency from routing (category x area), which comes later.
+        # The kelurahan comes from the geocoder; the agency from routing (category x area x sub-topic).
         "assignee_kelurahan_code": loc.kelurahan_code,
-        "assignee_agency": None,
+        "assignee_agency": router.route(m.category, kota_code=loc.kota_code, kecamatan_code=loc.kecamatan_code,
+                                        kelurahan_name=loc.kelurahan_name, text=m.text),
         "incident_id": None,
         "precision": loc.precision,
         "lat": loc.lat,
@@ -410,8 +415,9 @@ def _ticket_row(m: LocatedMessage, now: datetime) -> dict[str, Any]:
 
 
 def _created_event(
-    ticket_id: int, message_id: str, status: str, m: LocatedMessage, now: datetime
+    ticket_id: int, message_id: str, row: dict[str, Any], m: LocatedMessage, now: datetime
 ) -> dict[str, Any]:
+    status = row["status"]
     return {
         "ticket_id": ticket_id,
         "message_id": message_id,
@@ -427,6 +433,7 @@ def _created_event(
             "model_version": m.model_version,
             "geocoder_version": m.geocoder_version,
             "kelurahan_code": m.location.kelurahan_code,
+            "agency": row["assignee_agency"],
             "trace_id": m.trace_id,
         },
     }
