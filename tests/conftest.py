@@ -19,6 +19,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import hypothesis  # noqa: F401 - imported up front: a lazy import at the end of a run trips a CPython 3.11 AST bug
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -192,3 +192,76 @@ def test_adding_a_classifier_mid_run_shares_the_load(tmp_path, kafka_bootstrap, 
     assert handled["classifier-2"] > 0, "the second classifier got no partition"
     assert handled["classifier"] + handled["classifier-2"] >= n  # redelivery after the rebalance may add some
     assert jemput("dlq", "inspect", "--format", "json", env=env).stdout == ""
+
+
+def test_sms_receiver_keeps_taking_posts_while_the_broker_is_down(tmp_path, own_broker, fresh_postgres_url, unique,
+                                                                  monkeypatch):
+    """Posts keep coming while the broker is killed and restarted. The receiver answers 503 for what it cannot
+    make durable, the gateway (this loop) retries as gateways do, and every acknowledged SMS is exactly one ticket."""
+    import http.client
+    import json as jsonlib
+
+    from config.settings import load_settings
+    from harvester.receivers.sms import build_receiver, json_signature
+    from pipeline.transport import build_transport
+
+    secret = "test-hmac-secret-not-real"
+    env = drill_env(tmp_path, own_broker.address, fresh_postgres_url, unique)
+    for k, v in env.items():
+        if k.startswith("JEMPUT_"):
+            monkeypatch.setenv(k, v)
+    monkeypatch.setenv("JEMPUT_HARVESTER__SMS__ENABLED", "true")
+    monkeypatch.setenv("JEMPUT_HARVESTER__SMS__PORT", "0")
+    monkeypatch.setenv("JEMPUT_HARVESTER__SMS__HMAC_SECRET", secret)
+    monkeypatch.setenv("JEMPUT_HARVESTER__SMS__FLUSH_TIMEOUT_S", "2")
+    settings = load_settings()
+    transport = build_transport(settings)
+    receiver = build_receiver(settings, transport)
+    receiver.start()
+    host, port = receiver.address
+    n, acked, refused = 300, set(), 0
+    outage = {"killed_at": None, "restarted": False}
+
+    def broker_fault() -> None:
+        # Kill the broker once a third of the SMS are in; bring it back 5 s later.
+        if outage["killed_at"] is None and len(acked) >= n // 3:
+            own_broker.run("kill")
+            outage["killed_at"] = time.monotonic()
+        elif outage["killed_at"] is not None and not outage["restarted"] \
+                and time.monotonic() - outage["killed_at"] > 5:
+            own_broker.run("restart")
+            outage["restarted"] = True
+
+    deadline = time.monotonic() + 240
+    try:
+        for i in range(n):
+            body = jsonlib.dumps({"id": f"m{i}", "from": "+62 800-0000-0042",
+                                  "text": f"jalan berlubang di depan gang {i}, tolong diperbaiki"}).encode()
+            while time.monotonic() < deadline:
+                broker_fault()
+                status = 0
+                try:
+                    conn = http.client.HTTPConnection(host, port, timeout=15)
+                    conn.request("POST", "/sms/json", body, {"Content-Type": "application/json",
+                                                             "X-Jemput-Signature": json_signature(secret, body)})
+                    status = conn.getresponse().status
+                    conn.close()
+                except OSError:
+                    pass
+                if 200 <= status < 300:
+                    acked.add(f"m{i}")
+                    break
+                assert status in (0, 503), f"unexpected HTTP {status}"
+                refused += 1
+                time.sleep(0.2)
+    finally:
+        receiver.stop()
+        transport.close()
+        if outage["killed_at"] is not None and not outage["restarted"]:
+            own_broker.run("restart")
+    assert refused > 0, "the broker outage should have been visible to the gateway"
+    assert len(acked) == n
+    jemput("run", "--until-idle", env=env, timeout=300)
+    url = env["JEMPUT_DATABASE__URL"]
+    assert counts(url) == (n, n)
+    assert jemput("dlq", "inspect", "--format", "json", env=env).stdout == ""
