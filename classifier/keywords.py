@@ -91,9 +91,10 @@ class Prediction:
 # -- pattern compilation ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Atom:
-    """One word position of a pattern: exact words, glob words, or any number."""
+    """One word position of a pattern: exact words, glob words, or any number. Compared and hashed by identity
+    (each pattern owns its atoms; hashing the field values on every lookup was the classifier's hot spot)."""
 
     exact: frozenset[str]
     globs: tuple[re.Pattern[str], ...]
@@ -151,7 +152,20 @@ def _compiled_rules() -> tuple[_Pattern, ...]:
     return tuple(_compile_pattern(p, effects) for effects, patterns in RULES for p in patterns)
 
 
+_ATOM_CACHE_SIZE = 200_000
+_NOWHERE: frozenset[int] = frozenset()
+
+
+class _Positions(dict):
+    """Atom -> positions where it matched; an atom that matched nowhere has no positions."""
+
+    def __missing__(self, _atom: _Atom) -> frozenset[int]:
+        return _NOWHERE
+
+
 def _matches(pattern: _Pattern, positions_of: dict[_Atom, frozenset[int]]) -> bool:
+    if len(pattern.atoms) == 1:
+        return bool(positions_of[pattern.atoms[0]])
     current = positions_of[pattern.atoms[0]]
     for atom, gap in zip(pattern.atoms[1:], pattern.gaps[1:], strict=True):
         if not current:
@@ -182,6 +196,24 @@ class KeywordClassifier:
                 self._by_exact.setdefault(word, []).append(atom)
         self._number_atoms = tuple(a for a in atoms if a.number)
         self._glob_atoms = tuple(a for a in atoms if a.globs)
+        #: rule indices by their first atom: only rules whose first word occurs are tried
+        self._rules_by_first: dict[_Atom, list[int]] = {}
+        for i, rule in enumerate(self._rules):
+            self._rules_by_first.setdefault(rule.atoms[0], []).append(i)
+        self._atoms_cache: dict[str, tuple[_Atom, ...]] = {}
+
+    def _atoms_of(self, word: str) -> tuple[_Atom, ...]:
+        """The atoms ``word`` matches (memoised: the vocabulary of real text is small)."""
+        hit = self._atoms_cache.get(word)
+        if hit is None:
+            atoms = dict.fromkeys(self._by_exact.get(word, ()))
+            if word.isdigit():
+                atoms.update(dict.fromkeys(self._number_atoms))
+            atoms.update(dict.fromkeys(a for a in self._glob_atoms if any(g.fullmatch(word) for g in a.globs)))
+            hit = tuple(atoms)
+            if len(self._atoms_cache) < _ATOM_CACHE_SIZE:
+                self._atoms_cache[word] = hit
+        return hit
 
     @property
     def rule_count(self) -> int:
@@ -190,24 +222,24 @@ class KeywordClassifier:
     def classify(self, text: str) -> Prediction:
         """Classify ``text``; only its first ``max_chars`` characters are read."""
         text = text[: self.max_chars] if isinstance(text, str) else ""
-        words = tokens(text)
+        return self.classify_tokens(tokens(text), text)
 
+    def classify_tokens(self, words: list[str], text: str) -> Prediction:
+        """Classify already normalised ``words`` (:func:`classifier.normalise.tokens` of ``text``); ``text`` is
+        read for mentions, links and question marks only."""
         by_word: dict[str, list[int]] = {}
         for i, w in enumerate(words):
             by_word.setdefault(w, []).append(i)
-        found: dict[_Atom, set[int]] = {atom: set() for atom in self._atoms}
+        found: dict[_Atom, set[int]] = {}
         for w, where in by_word.items():
-            hits = set(self._by_exact.get(w, ()))
-            if w.isdigit():
-                hits.update(self._number_atoms)
-            hits.update(a for a in self._glob_atoms if any(g.fullmatch(w) for g in a.globs))
-            for atom in hits:
-                found[atom].update(where)
-        positions_of = {atom: frozenset(where) for atom, where in found.items()}
+            for atom in self._atoms_of(w):
+                found.setdefault(atom, set()).update(where)
+        positions_of = _Positions(found)
 
         totals: dict[str, float] = {}
         evidence: list[str] = []
-        for rule in self._rules:
+        candidates = sorted({i for atom in found for i in self._rules_by_first.get(atom, ())})
+        for rule in (self._rules[i] for i in candidates):
             if _matches(rule, positions_of):
                 evidence.append(rule.source)
                 for key, weight in rule.effects.items():

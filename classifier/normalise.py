@@ -28,6 +28,8 @@ from classifier.lexicon import COMMON_WORDS, RULES, SLANG, TANJUNG_NEXT
 
 __all__ = ["fold", "mentions", "normalise", "split_hashtag", "squeeze", "tokens", "vocabulary"]
 
+#: Byte and character escapes left in text by careless exports (``\\xf0\\x9f\\x98\\x82``, ``\\n``): noise, not words.
+_ESCAPE = re.compile(r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[nrt])")
 _URL = re.compile(r"(?:https?://|www\.)\S*|\b[\w-]+\.(?:com|id|co|ly|net|org|me|io)/\S*")
 _MENTION = re.compile(r"@(\w{1,50})")
 _HASHTAG = re.compile(r"#(\w+)")
@@ -45,6 +47,9 @@ _UNKNOWN_CHAR_COST = 5
 
 def _strip_latin_accents(text: str) -> str:
     """Drop combining marks that sit on an ASCII letter (``é`` -> ``e``); other scripts keep theirs."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    if decomposed.isascii() or not any(unicodedata.combining(c) for c in decomposed):
+        return unicodedata.normalize("NFC", decomposed)
     out: list[str] = []
     base_is_ascii = False
     for c in unicodedata.normalize("NFKD", text):
@@ -59,6 +64,9 @@ def _strip_latin_accents(text: str) -> str:
 
 def fold(text: str) -> str:
     """NFKC, case-fold and drop accents from Latin letters; repeated until nothing changes (a few rounds)."""
+    if text.isascii():
+        # ASCII is its own NFKC form and has no accents: lower-casing is the whole fold (the common case)
+        return text.lower()
     for _ in range(4):
         result = _strip_latin_accents(unicodedata.normalize("NFKC", text).casefold())
         if result == text:
@@ -99,8 +107,21 @@ def squeeze(word: str) -> str:
     return _RUN3.sub(r"\1", word)
 
 
+_MAP_CACHE: dict[str, list[str]] = {}
+_MAP_CACHE_SIZE = 200_000
+
+
 def _map_word(word: str, vocab: frozenset[str]) -> list[str]:
-    """One alphabetic word -> its normal form (possibly several words)."""
+    """One alphabetic word -> its normal form (possibly several words); memoised (the caller copies the list)."""
+    hit = _MAP_CACHE.get(word)
+    if hit is None:
+        hit = _map_word_uncached(word, vocab)
+        if len(_MAP_CACHE) < _MAP_CACHE_SIZE:
+            _MAP_CACHE[word] = hit
+    return hit
+
+
+def _map_word_uncached(word: str, vocab: frozenset[str]) -> list[str]:
     first = squeeze(word)
     if first in SLANG:
         return SLANG[first].split()
@@ -197,6 +218,8 @@ def _expand(raw_tokens: Iterable[str]) -> list[str]:
 def tokens(text: str) -> list[str]:
     """The normalised words of ``text`` (see the module docstring)."""
     text = fold(text)
+    if "\\" in text:
+        text = _ESCAPE.sub(" ", text)
     text = _URL.sub(" ", text)
     text = _MENTION.sub(" ", text)
     text = _HASHTAG.sub(lambda m: " " + " ".join(split_hashtag(m.group(1))) + " ", text)

@@ -9,6 +9,7 @@ import pytest
 
 from classifier.errors import UnsupportedMessageError
 from classifier.keywords import MODEL_VERSION, KeywordClassifier
+from classifier.model import ModelError, TextClassifier
 from classifier.processor import ClassifierProcessor
 from classifier.service import build_processor
 from config.categories import FLOOD, LABELS, NOT_COMPLAINT
@@ -38,7 +39,14 @@ def raw(text: str = "banjir setinggi lutut di gang kami, tolong", **extra: objec
 
 
 def processor(threshold: float = 0.6) -> ClassifierProcessor:
-    return ClassifierProcessor(ClassifierSettings(review_threshold=threshold))
+    """The stage around the keyword baseline: its verdicts are fixed by hand-written rules, so the tests below
+    pin the stage's own behaviour (fields, threshold, batches) independently of the trained model."""
+    return ClassifierProcessor(ClassifierSettings(review_threshold=threshold), KeywordClassifier())
+
+
+@pytest.fixture(scope="module")
+def shipped() -> ClassifierProcessor:
+    return ClassifierProcessor(ClassifierSettings())
 
 
 def test_stage_identity() -> None:
@@ -107,9 +115,42 @@ def test_batches_go_through_the_base_class() -> None:
     assert [o.category for o in outcomes] == [FLOOD, NOT_COMPLAINT]  # type: ignore[union-attr]
 
 
-def test_build_processor_uses_the_settings() -> None:
+def test_build_processor_uses_the_shipped_model_and_the_settings() -> None:
     built = build_processor(Settings(classifier={"review_threshold": 0.95}))
     assert isinstance(built, ClassifierProcessor)
-    assert isinstance(built.classifier, KeywordClassifier)
+    assert isinstance(built.classifier, TextClassifier)
     assert built.settings.review_threshold == 0.95
-    assert "keywords-0.1" in built.check()
+    assert built.model_version.startswith("jemput-textcat-")
+    assert built.model_version in built.check() and "0.95" in built.check()
+
+
+def test_build_processor_reads_model_dir_and_fails_clearly_without_a_model(tmp_path) -> None:
+    with pytest.raises(ModelError, match="no classifier model"):
+        build_processor(Settings(classifier={"model_dir": str(tmp_path)}))
+
+
+def test_the_shipped_model_in_the_stage(shipped: ClassifierProcessor) -> None:
+    out = shipped.process(raw())
+    assert out.category == FLOOD
+    assert out.model_version == shipped.model_version
+    assert list(out.scores) == list(LABELS)
+    assert math.isclose(sum(out.scores.values()), 1.0, abs_tol=1e-6)
+    assert out.confidence == max(out.scores.values())
+    assert out.needs_review is (out.confidence < 0.6)
+    emoji = shipped.process(raw("😀😀😀"))
+    assert emoji.needs_review and emoji.category == NOT_COMPLAINT
+
+
+def test_a_batch_is_one_model_pass_with_the_same_answers(shipped: ClassifierProcessor) -> None:
+    texts = ["banjir setinggi lutut di gang kami, tolong", "selamat pagi jakarta", "",
+             "sampah di TPS udah 5 hari gak diangkut, bau banget", "halte harmoni penuh, tj gak dateng 40 menit"]
+    batch = [raw(t, message_id=f"sms:{i}") for i, t in enumerate(texts)]
+    outcomes = shipped.process_batch([*batch[:2], "junk", *batch[2:]])  # type: ignore[list-item]
+    assert isinstance(outcomes[2], UnsupportedMessageError)
+    singles = [shipped.process(m) for m in batch]
+    got = [o for i, o in enumerate(outcomes) if i != 2]
+    for one, many in zip(singles, got, strict=True):
+        assert isinstance(many, ClassifiedMessage)
+        assert many.message_id == one.message_id
+        assert many.category == one.category
+        assert many.scores == pytest.approx(one.scores, abs=1e-9)
