@@ -26,12 +26,30 @@ and read by :meth:`Gazetteer.load`::
           "polygon": {"type": "MultiPolygon", "coordinates": [...]}   # optional: a GeoJSON Polygon or
                                              #   MultiPolygon object (bare coordinates are accepted too), [lon, lat]
         }
+      ],
+      "places": [                            # version 2; optional (absent in version 1)
+        {
+          "id": "gtfs:H00120P",              # unique in the pack; "<source>:<id>"
+          "kind": "halte",                   # halte | station | street | landmark | rw | place
+          "name": "Harmoni",                 # as the source writes it
+          "aliases": ["..."],                # other names; may be empty
+          "lat": -6.1656, "lon": 106.8208,   # WGS84 point (a street: one point on it)
+          "kota_code": "31.71", "kecamatan_code": "31.71.01",
+          "kelurahan_code": "31.71.01.1005", # by point-in-polygon at build time; null when only nearer a kecamatan
+          "source": "gtfs"                   # informational
+        }
+      ],
+      "corridors": [                         # version 2; optional, informational (not used to place messages)
+        {"id": "gtfs:1", "short_name": "1", "long_name": "Blok M - Kota", "places": ["gtfs:H00120P", "..."]}
       ]
     }
 
+Versions: 1 had areas only; 2 adds ``places`` and ``corridors``. This module writes 2 and reads 1 and 2; any other
+version is refused (a newer pack needs a newer jemput).
+
 Parents must be in the pack: every kecamatan's kota, every kelurahan's kecamatan and kota; the codes must agree with
 the code's prefix (31.71.01.1001 lies in 31.71.01 and 31.71). Any violation raises :class:`GazetteerError` naming
-the file, the area and the problem.
+the file, the area and the problem. A place's codes must name areas in the pack and agree with each other.
 
 Names are matched by their key (:func:`geocoder.text.name_key`): the official name, the name without a
 "Kota Administrasi"/"Kabupaten Administrasi" prefix, and every alias.
@@ -65,13 +83,17 @@ from geocoder.geometry import (
     parse_geometry,
     to_geojson,
 )
+from geocoder.spatial import SpatialIndex
 from geocoder.text import name_key
 
 __all__ = [
     "FORMAT",
     "LEVELS",
+    "PLACE_KINDS",
+    "READABLE_VERSIONS",
     "VERSION",
     "Area",
+    "Place",
     "Gazetteer",
     "Level",
     "default_aliases",
@@ -79,7 +101,11 @@ __all__ = [
 ]
 
 FORMAT: Final = "jemput-gazetteer"
-VERSION: Final = 1
+VERSION: Final = 2
+#: Pack versions this module reads (version 1 packs have no places).
+READABLE_VERSIONS: Final = (1, 2)
+#: Kinds of places a pack may hold.
+PLACE_KINDS: Final = ("halte", "station", "street", "landmark", "rw", "place")
 
 Level = Literal["kota", "kecamatan", "kelurahan"]
 LEVELS: Final[tuple[Level, ...]] = ("kota", "kecamatan", "kelurahan")
@@ -229,6 +255,8 @@ class Gazetteer:
         self,
         areas: Iterable[Area],
         *,
+        places: Iterable[Place] = (),
+        corridors: tuple[Mapping[str, Any], ...] = (),
         build_id: str,
         built_at: str | None = None,
         sources: tuple[Mapping[str, Any], ...] = (),
@@ -262,6 +290,17 @@ class Gazetteer:
         self._with_shape = tuple(
             sorted((a for a in by_code.values() if a.geometry is not None), key=lambda a: (-a.rank, a.code))
         )
+        by_id: dict[str, Place] = {}
+        for place in places:
+            if place.id in by_id:
+                raise GazetteerError(f"{origin}: duplicate place id {place.id}")
+            for code in (place.kota_code, place.kecamatan_code, place.kelurahan_code):
+                if code is not None and code not in by_code:
+                    raise GazetteerError(f"{origin}: place {place.id} ({place.name}): area {code} is not in the pack")
+            by_id[place.id] = place
+        self._places = by_id
+        self.corridors = corridors
+        self._index = SpatialIndex(self._with_shape) if self._with_shape else None
 
     # -- construction --------------------------------------------------------------------------------------------
     @classmethod
@@ -287,9 +326,10 @@ class Gazetteer:
             raise GazetteerError(f"{origin}: a pack is a JSON object, got {type(obj).__name__}")
         if obj.get("format") != FORMAT:
             raise GazetteerError(f"{origin}: not a jemput gazetteer pack (format {obj.get('format')!r})")
-        if obj.get("version") != VERSION:
+        if obj.get("version") not in READABLE_VERSIONS:
             raise GazetteerError(
-                f"{origin}: unsupported pack version {obj.get('version')!r}; this reads {VERSION}"
+                f"{origin}: unsupported pack version {obj.get('version')!r}; this reads "
+                + ", ".join(str(v) for v in READABLE_VERSIONS)
             )
         raw_areas = obj.get("areas")
         if not isinstance(raw_areas, list) or not raw_areas:
@@ -299,8 +339,17 @@ class Gazetteer:
             raise GazetteerError(f"{origin}: 'sources' must be a list")
         built_at = obj.get("built_at")
         areas = [_parse_area(raw, i, origin) for i, raw in enumerate(raw_areas)]
+        raw_places = obj.get("places", [])
+        if not isinstance(raw_places, list):
+            raise GazetteerError(f"{origin}: 'places' must be a list")
+        places = [_parse_place(raw, i, origin) for i, raw in enumerate(raw_places)]
+        raw_corridors = obj.get("corridors", [])
+        if not isinstance(raw_corridors, list) or not all(isinstance(c, dict) for c in raw_corridors):
+            raise GazetteerError(f"{origin}: 'corridors' must be a list of objects")
         return cls(
             areas,
+            places=places,
+            corridors=tuple(raw_corridors),
             build_id=build_id,
             built_at=str(built_at) if built_at is not None else None,
             sources=tuple(s for s in sources if isinstance(s, dict)),
@@ -324,6 +373,8 @@ class Gazetteer:
             "built_at": self.built_at,
             "sources": [dict(s) for s in self.sources],
             "areas": [a.to_json() for a in sorted(self._by_code.values(), key=lambda a: a.code)],
+            "places": [p.to_json() for p in sorted(self._places.values(), key=lambda p: p.id)],
+            "corridors": [dict(c) for c in self.corridors],
         }
 
     # -- queries ---------------------------------------------------------------------------------------------------
@@ -358,12 +409,24 @@ class Gazetteer:
     def kecamatan_of(self, area: Area) -> Area | None:
         return self._by_code.get(area.kecamatan_code) if area.kecamatan_code else None
 
-    def area_at(self, lat: float, lon: float) -> Area | None:
-        """The most specific area whose polygon contains the point (kelurahan before kecamatan before kota)."""
-        for area in self._with_shape:
-            if area.contains(lat, lon):
-                return area
-        return None
+    @property
+    def places(self) -> tuple[Place, ...]:
+        """Every place (halte, station, street, landmark, RW, ...), by id."""
+        return tuple(sorted(self._places.values(), key=lambda p: p.id))
+
+    def place(self, place_id: str) -> Place | None:
+        return self._places.get(place_id)
+
+    def area_at(self, lat: float, lon: float, tolerance_m: float = 0.0) -> Area | None:
+        """The most specific area whose polygon covers the point (kelurahan before kecamatan before kota).
+
+        A point on a shared boundary belongs to the area with the lower code (deterministic). A point outside every
+        polygon of a level but within ``tolerance_m`` metres of one (simplified boundaries, GPS error, a pier) takes
+        the nearest. Coordinates that are not finite numbers give None.
+        """
+        if self._index is None or not (math.isfinite(lat) and math.isfinite(lon)):
+            return None
+        return self._index.area_at(lat, lon, tolerance_m)
 
 
 def _parse_area(raw: Any, index: int, origin: str) -> Area:
@@ -420,4 +483,109 @@ def _parse_area(raw: Any, index: int, origin: str) -> Area:
         centroid=(float(centroid[0]), float(centroid[1])),
         geometry=geometry,
         bbox=box,
+    )
+
+
+# -- places ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Place:
+    """A named point: a Transjakarta halte, a station, a street, a landmark, an RW.
+
+    It reads like an :class:`Area` one step more specific than a kelurahan (``rank`` 3), so the matcher can weigh
+    it against the admin names of the same text: its ``chain`` holds its own id and the codes of the kelurahan,
+    kecamatan and kota it lies in.
+    """
+
+    id: str
+    kind: str
+    name: str
+    aliases: tuple[str, ...]
+    lat: float
+    lon: float
+    kota_code: str | None
+    kecamatan_code: str | None
+    kelurahan_code: str | None
+    source: str | None = None
+
+    @property
+    def code(self) -> str:
+        return self.id
+
+    @property
+    def level(self) -> str:
+        return "street" if self.kind == "street" else "place"
+
+    @property
+    def rank(self) -> int:
+        return 3
+
+    @property
+    def centroid(self) -> tuple[float, float]:
+        return (self.lat, self.lon)
+
+    @property
+    def chain(self) -> frozenset[str]:
+        return frozenset(c for c in (self.id, self.kelurahan_code, self.kecamatan_code, self.kota_code) if c)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "name": self.name,
+            "aliases": list(self.aliases),
+            "lat": self.lat,
+            "lon": self.lon,
+            "kota_code": self.kota_code,
+            "kecamatan_code": self.kecamatan_code,
+            "kelurahan_code": self.kelurahan_code,
+            "source": self.source,
+        }
+
+
+def _parse_place(raw: Any, index: int, origin: str) -> Place:
+    where = f"{origin}: places[{index}]"
+    if not isinstance(raw, dict):
+        raise GazetteerError(f"{where}: a place is a JSON object")
+    pid = raw.get("id")
+    if not isinstance(pid, str) or not pid:
+        raise GazetteerError(f"{where}: 'id' must be a non-empty string")
+    where = f"{where} ({pid})"
+    kind = raw.get("kind")
+    if kind not in PLACE_KINDS:
+        raise GazetteerError(f"{where}: 'kind' must be one of {', '.join(PLACE_KINDS)}, got {kind!r}")
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise GazetteerError(f"{where}: 'name' must be a non-empty string")
+    aliases = raw.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        raise GazetteerError(f"{where}: 'aliases' must be a list of strings")
+    lat, lon = raw.get("lat"), raw.get("lon")
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in (lat, lon)) or not (
+        -90 <= lat <= 90 and -180 <= lon <= 180
+    ):
+        raise GazetteerError(f"{where}: 'lat' / 'lon' must be numbers in range")
+    codes: dict[str, str | None] = {}
+    for level in ("kota", "kecamatan", "kelurahan"):
+        value = raw.get(f"{level}_code")
+        if value is not None and (not isinstance(value, str) or not _CODE_SHAPE[level].fullmatch(value)):
+            raise GazetteerError(f"{where}: '{level}_code' must be a {level} code or null")
+        codes[level] = value
+    if codes["kelurahan"] and not codes["kelurahan"].startswith(f"{codes['kecamatan']}."):
+        raise GazetteerError(f"{where}: kelurahan_code and kecamatan_code disagree")
+    if codes["kecamatan"] and not codes["kecamatan"].startswith(f"{codes['kota']}."):
+        raise GazetteerError(f"{where}: kecamatan_code and kota_code disagree")
+    source = raw.get("source")
+    return Place(
+        id=pid,
+        kind=kind,
+        name=name.strip(),
+        aliases=tuple(a.strip() for a in aliases if a.strip()),
+        lat=float(lat),
+        lon=float(lon),
+        kota_code=codes["kota"],
+        kecamatan_code=codes["kecamatan"],
+        kelurahan_code=codes["kelurahan"],
+        source=str(source) if source is not None else None,
     )

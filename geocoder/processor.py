@@ -44,4 +44,8 @@ class GeocoderProcessor(Processor):
             f"{gazetteer.count(level)} {level}" for level in ("kota", "kecamatan", "kelurahan")
         )
         shapes = "with polygons" if gazetteer.has_polygons else "names only"
-        return f"{self.geocoder_version}: {counts} ({shapes}) from {gazetteer.origin}"
+        service = f"; fallback {self.locator.service.provider}" if self.locator.service is not None else ""
+        return (
+            f"{self.geocoder_version}: {counts} ({shapes}), {len(gazetteer.places)} places from {gazetteer.origin}"
+            f"{service}"
+        )

@@ -15,6 +15,8 @@ _WORD = re.compile(r"[^\W_]+")
 
 def fold_word(word: str) -> str:
     """Lower-case ``word`` and drop accents from Latin letters (``Cengkaréng`` -> ``cengkareng``)."""
+    if word.isascii():
+        return word.lower()
     decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", word).casefold())
     out: list[str] = []
     base_is_ascii = False

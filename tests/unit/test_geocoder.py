@@ -338,7 +338,7 @@ def _broken(change: Any) -> dict[str, Any]:
     [
         ([], "JSON object"),
         ({"format": "something-else", "version": 1, "areas": []}, "not a jemput gazetteer pack"),
-        (_broken(lambda p: p.update(version=2)), "unsupported pack version"),
+        (_broken(lambda p: p.update(version=3)), "unsupported pack version"),
         (_broken(lambda p: p.update(areas=[])), "non-empty list"),
         (_broken(lambda p: p["areas"][0].update(level="provinsi")), "'level' must be one of"),
         (_broken(lambda p: p["areas"][2].update(code="31.71.1")), "shape of a kecamatan code"),
@@ -402,7 +402,7 @@ def test_processor_carries_fields_and_places_every_message(locator: Locator) -> 
         for name in ClassifiedMessage.model_fields:
             assert getattr(out, name) == getattr(message, name), name
         assert out.location.kelurahan_code == "31.74.01.1001"
-        assert out.geocoder_version == "names-0.1+tiny"
+        assert out.geocoder_version == "gazetteer-0.2+tiny"
 
 
 def test_processor_refuses_raw_messages(locator: Locator) -> None:
@@ -418,7 +418,7 @@ def test_service_falls_back_to_the_builtin_gazetteer(
     with caplog.at_level(logging.WARNING, logger="geocoder.service"):
         proc = build_processor(settings_)
     assert isinstance(proc, GeocoderProcessor)
-    assert proc.geocoder_version == "names-0.1+builtin"
+    assert proc.geocoder_version == "gazetteer-0.2+builtin"
     assert "no gazetteer pack" in caplog.text
     assert proc.process(classified("banjir di jaksel")).location.kota_code == "31.74"
 
@@ -427,7 +427,7 @@ def test_service_loads_the_configured_pack(tmp_path: Path, gazetteer: Gazetteer)
     path = write(tmp_path, gazetteer.to_dict())
     proc = build_processor(Settings(data_dir=tmp_path, geocoder={"gazetteer": path}))
     assert isinstance(proc, GeocoderProcessor)
-    assert proc.geocoder_version.startswith("names-0.1+") and not proc.geocoder_version.endswith("builtin")
+    assert proc.geocoder_version.startswith("gazetteer-0.2+") and not proc.geocoder_version.endswith("builtin")
     assert "kelurahan" in proc.check()
 
 

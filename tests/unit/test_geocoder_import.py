@@ -51,7 +51,7 @@ def test_counts_match_dki(built: tuple[dict, Path]) -> None:
         "dki_kelurahan.geojson",
     ]
     pack = json.loads(out.read_text(encoding="utf-8"))
-    assert pack["format"] == "jemput-gazetteer" and pack["version"] == 1
+    assert pack["format"] == "jemput-gazetteer" and pack["version"] == 2
     assert Gazetteer.load(out).build_id == summary["build_id"]
 
 
@@ -193,3 +193,109 @@ def test_broken_geojson_is_a_clear_error(tmp_path: Path) -> None:
     (admin / "dki_kota.geojson").write_text("{oops", encoding="utf-8")
     with pytest.raises(GazetteerError, match="dki_kota.geojson: cannot read GeoJSON"):
         build_pack(admin, tmp_path / "pack.json")
+
+
+# -- places: the Transjakarta GTFS feed and an extra-places CSV (read from ../shared at run time) --------------------
+@pytest.fixture(scope="module")
+def full_pack(admin_dir: Path, shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
+    gaz = shared_data / "gazetteer"
+    out = tmp_path_factory.mktemp("full") / "gazetteer.json"
+    messages: list[str] = []
+    summary = build_pack(
+        admin_dir,
+        out,
+        progress=messages.append,
+        gtfs=gaz / "transjakarta-gtfs-2025",
+        places=[gaz / "jakarta-traffic-places" / "places_dki.csv"],
+        rw=gaz / "jakarta-rw-2014",
+    )
+    assert any("assigning" in m for m in messages) and messages[-1].startswith("wrote ")
+    return summary, out
+
+
+@pytest.fixture(scope="module")
+def full(full_pack: tuple[dict, Path]) -> Locator:
+    return Locator(Gazetteer.load(full_pack[1]))
+
+
+def test_gtfs_and_csv_places_are_imported_and_assigned(full_pack: tuple[dict, Path], full: Locator) -> None:
+    summary, _ = full_pack
+    assert summary["places"]["halte"] > 5_000 and summary["places"]["station"] >= 50
+    assert summary["places"]["street"] > 100 and summary["places"]["landmark"] > 500
+    assert summary["places"]["rw"] > 2_600  # 2,724 RW polygons, a few just off the (simplified) coast
+    assert 0 < summary["places_outside_dki"] < 1_000  # the feed reaches into Tangerang and Bekasi
+    gaz = full.gazetteer
+    for place in gaz.places:
+        assert place.kota_code is not None and place.kecamatan_code is not None
+        area = gaz.area_at(place.lat, place.lon, 150)
+        assert area is not None and place.kecamatan_code == area.kecamatan_code
+    corridor_1 = next(c for c in gaz.corridors if c["short_name"] == "1")
+    assert corridor_1["long_name"] == "Blok M - Kota" and len(corridor_1["places"]) >= 15
+    stops = [gaz.place(p) for p in corridor_1["places"]]
+    assert all(p is not None for p in stops)
+    names = {p.name for p in stops if p is not None}
+    assert {"Harmoni", "Bundaran HI Astra"} <= names
+
+
+@pytest.mark.parametrize(
+    ("text", "precision", "kelurahan", "kecamatan"),
+    [
+        ("macet parah depan halte Harmoni", "place", "Kebon Kelapa", "Gambir"),
+        ("stasiun manggarai penuh banget", "place", "Manggarai", "Tebet"),
+        ("banjir di Jl. Kemang Raya", "street", "Bangka", "Mampang Prapatan"),
+        # Jl. Pramuka is the boundary of Jakarta Timur and Pusat: "jakpus" picks its Jakarta Pusat side
+        ("lampu mati di jl.pramuka jakpus", "street", "Rawasari", "Cempaka Putih"),
+        ("Kel. Tegal Alur Kec. Kalideres", "kelurahan", "Tegal Alur", "Kalideres"),
+        ("daerah cengkareng barat banjir", "kelurahan", "Cengkareng Barat", "Cengkareng"),
+        ("banjir di Kampung Pulo", "kelurahan", "Kampung Melayu", "Jatinegara"),
+        ("banjir di Kecamatan Pesanggarahan", "kecamatan", None, "Pesanggrahan"),  # misspelt after its level word
+        # an RW of the named kelurahan gives the RW's point
+        ("hanyut di Gang Perintis RT 10/10 Kel Kebon Baru Kec Tebet", "place", "Kebon Baru", "Tebet"),
+    ],
+)
+def test_real_places_in_text(full: Locator, text: str, precision: str, kelurahan: str | None,
+                             kecamatan: str) -> None:
+    loc = full.locate(text)
+    assert (loc.precision, loc.kelurahan_name, loc.kecamatan_name) == (precision, kelurahan, kecamatan)
+    assert loc.span is not None and text[loc.span[0] : loc.span[1]] == loc.matched_text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "banjir di Pekayon Bekasi",
+        "longsor di Jalan Pitara Kelurahan Pancoran Mas",  # Depok, although Pancoran is a Jakarta kecamatan
+        "jalan rusak di Desa Bojongkapol Kecamatan Gambir Tasikmalaya",
+        "JPO dan Halte di Jalan Sudirman Pekanbaru rusak",
+        "kondisi di Pondok Gede Permai Jatiasih masih banjir",
+    ],
+)
+def test_real_places_outside_jakarta_are_refused(full: Locator, text: str) -> None:
+    assert full.locate(text).precision == "none"
+
+
+def test_gtfs_zip_is_read(admin_dir: Path, shared_data: Path, tmp_path: Path) -> None:
+    feed = shared_data / "gazetteer" / "transjakarta-gtfs-2024" / "file_gtfs_2024-06.zip"
+    if not feed.is_file():
+        pytest.fail(f"{feed} is missing from ../shared/data")
+    summary = build_pack(admin_dir, tmp_path / "pack.json", gtfs=feed)
+    assert summary["places"]["halte"] > 1_000 and summary["corridors"] > 50
+
+
+def test_places_need_polygons(admin_dir: Path, shared_data: Path, tmp_path: Path) -> None:
+    only_csv = tmp_path / "admin"
+    only_csv.mkdir()
+    shutil.copy(admin_dir / CSV_FILE, only_csv / CSV_FILE)
+    with pytest.raises(GazetteerError, match="polygons"):
+        build_pack(only_csv, tmp_path / "pack.json", gtfs=shared_data / "gazetteer" / "transjakarta-gtfs-2025")
+
+
+def test_a_missing_gtfs_file_is_a_clear_error(admin_dir: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "gtfs"
+    empty.mkdir()
+    with pytest.raises(GazetteerError, match="stops.txt"):
+        build_pack(admin_dir, tmp_path / "pack.json", gtfs=empty)
+    not_zip = tmp_path / "feed.zip"
+    not_zip.write_bytes(b"not a zip")
+    with pytest.raises(GazetteerError, match="not a GTFS zip"):
+        build_pack(admin_dir, tmp_path / "pack.json", gtfs=not_zip)

@@ -1,0 +1,230 @@
+"""Find the pack's places (halte, stations, streets, landmarks) in text with spaCy's PhraseMatcher.
+
+The pipeline is a blank Indonesian one (``spacy.blank("id")``), tokenizer only, with one extra infix rule so that
+"Jl.Kemang" and "st.manggarai" split at the dot. Each place contributes phrase patterns (matched on the lower-case
+form of the tokens) for its name, its aliases, and both without a kind word ("Halte Harmoni" -> "harmoni", "Jl.
+Kemang Raya" -> "kemang raya", "Stasiun Tebet" -> "tebet"), and, for names of two or three words, the words
+written together ("kemangraya").
+
+A hit is *strong* -- it places the message by itself -- when
+
+- a trigger word stands right before it: "halte", "busway", "shelter", "tj" (a halte or station is preferred),
+  "stasiun", "st", "krl", "mrt", "lrt" (a station), "jl", "jln", "jalan", "gg", "gang" (a street); or
+- it names a street, station or landmark of two or more words and at least eight letters that is not also an admin
+  area's name and not a line such as a toll road ("Kemang Raya"; "Blok M" is too short and needs its trigger).
+
+Other hits are weak: they only corroborate a reading other words made (a bare halte name such as "Senen" stays the
+admin area when one has that name). Hits that overlap keep the longest. A hit that has the key of an admin area and
+no trigger is dropped (the admin matcher reads it), and so is one whose name is shorter than four letters or a
+common word ("Kota", "Pasar") without its trigger: "halte Kota" and "halte BNN" are read, "kota" and "bnn" alone
+are not, and neither is "jalan kota" ("jalan" is also the verb "walk").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+import spacy
+from spacy.lang.id import Indonesian
+from spacy.matcher import PhraseMatcher
+from spacy.util import filter_spans
+
+from geocoder.text import name_key, tokenize
+
+if TYPE_CHECKING:
+    from geocoder.gazetteer import Gazetteer, Place
+
+__all__ = ["TRIGGERS", "PlaceFinder", "PlaceHit"]
+
+#: Trigger word -> the kinds of place it announces.
+TRIGGERS: Final[Mapping[str, tuple[str, ...]]] = {
+    "halte": ("halte", "station"),
+    "busway": ("halte", "station"),
+    "shelter": ("halte", "station"),
+    "tj": ("halte", "station"),
+    "transjakarta": ("halte", "station"),
+    "stasiun": ("station", "halte"),
+    "st": ("station", "halte"),
+    "krl": ("station",),
+    "mrt": ("station", "halte"),
+    "lrt": ("station", "halte"),
+    "jl": ("street",),
+    "jln": ("street",),
+    "jalan": ("street",),
+    "jlnt": ("street",),
+    "gg": ("street",),
+    "gang": ("street",),
+}
+_PREFIX = re.compile(
+    r"^(?:halte|stasiun|st|jl|jln|jlnt|jalan|gg|gang)\b\.?\s*(?:(?:tj|transjakarta|busway|raya)\b\s*)?",
+    re.IGNORECASE,
+)
+#: Words that are place names of some stop somewhere but mean something else far more often.
+_COMMON: Final[frozenset[str]] = frozenset(
+    {
+        "jalan", "raya", "pasar", "masjid", "sekolah", "kantor", "gereja", "taman", "gang", "pintu", "simpang",
+        "pertigaan", "perempatan", "terminal", "stasiun", "halte", "kampus", "rumah", "sakit", "pos", "polisi",
+        "bank", "tol", "kali", "jembatan", "lampu", "merah", "depan", "belakang", "pondok", "permai", "indah",
+        "utama", "baru", "lama", "timur", "barat", "utara", "selatan", "tengah", "pusat", "kota", "jakarta",
+        "warga", "banjir", "posko", "besar", "kecil", "panjang", "lurus", "kampung", "gedung", "makam",
+    }
+)
+#: Triggers that are also ordinary words ("jalan" = walk, "gang" = gang): after them a common or short name is
+#: not read as a place ("jalan baru diaspal", "jalan kota saya").
+_WEAK_TRIGGERS: Final[frozenset[str]] = frozenset({"jalan", "gang"})
+#: Words of names that are long lines, not places: toll roads, flyovers, elevated roads.
+_LINE_WORDS: Final[frozenset[str]] = frozenset({"tol", "jorr", "jlnt", "flyover", "underpass", "layang", "jakarta"})
+_MIN_KEY: Final = 4
+_STRONG_BARE_KEY: Final = 8
+
+
+@dataclass(frozen=True)
+class PlaceHit:
+    start: int
+    end: int
+    places: tuple[Place, ...]
+    strong: bool
+    triggered: bool
+
+
+def _variants(place: Place) -> set[str]:
+    out: set[str] = set()
+    for name in (place.name, *place.aliases):
+        for form in (name, _PREFIX.sub("", name)):
+            form = " ".join(form.lower().split())
+            if form:
+                out.add(form)
+    return out
+
+
+class _PlaceDefaults(Indonesian.Defaults):  # type: ignore[misc,valid-type]
+    # The Indonesian tokenizer exceptions (16,000 hyphenated forms and abbreviations) take seconds to load and do
+    # nothing for place names, and its affix rules (currencies, units, emoticons) cost most of the tokenizing time:
+    # place names only need punctuation split off and words split at inner punctuation ("Jl.Kemang", "A-B", "x/y").
+    tokenizer_exceptions: dict[str, list[dict[str, str]]] = {}  # noqa: RUF012
+    prefixes = (r"""[\(\[\{"'`«“‘#@*~]""",)
+    suffixes = (r"""[\)\]\}"'`»”’.,!?:;…*~]""",)
+    infixes = (r"""(?<=[^\W_])[.,/\-–:;!?&+()"'](?=[^\W_])""",)
+    url_match = None
+
+
+class _PlaceLanguage(Indonesian):  # type: ignore[misc,valid-type]
+    """A blank Indonesian pipeline (tokenizer only) with the defaults above."""
+
+    Defaults = _PlaceDefaults
+
+
+def _blank_nlp() -> spacy.Language:
+    return _PlaceLanguage()
+
+
+class PlaceFinder:
+    """Finds places of one gazetteer in text. Thread-safe for reading after construction."""
+
+    def __init__(self, gazetteer: Gazetteer) -> None:
+        self.nlp = _blank_nlp()
+        self.matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        admin_keys = frozenset(gazetteer.names)
+        by_label: dict[str, list[Place]] = {}
+        bare_ok: dict[str, bool] = {}
+        trigger_only: set[str] = set()
+        first_words: set[str] = set()
+        patterns: dict[str, str] = {}
+        for place in gazetteer.places:
+            if place.kind == "rw":  # RW are read by the matcher next to their kelurahan ("RW 05 Kel. X")
+                continue
+            for form in _variants(place):
+                key = name_key(form)
+                if not key:
+                    continue
+                if len(key) < _MIN_KEY or key in _COMMON:
+                    # "halte BNN", "halte Kota": short or common names are read only after a trigger word
+                    trigger_only.add(key)
+                words_of_key = tokenize(form)
+                if words_of_key:
+                    first_words.add(words_of_key[0].norm)
+                places = by_label.setdefault(key, [])
+                if place not in places:
+                    places.append(place)
+                words = form.split()
+                patterns.setdefault(form, key)
+                if 2 <= len(words) <= 3:
+                    patterns.setdefault(key, key)
+                strong_bare = (
+                    place.kind in {"street", "station", "landmark"}
+                    and len(words) >= 2
+                    and len(key) >= _STRONG_BARE_KEY
+                    and key not in admin_keys
+                    and not any(w.strip(".") in _LINE_WORDS for w in words)
+                )
+                bare_ok[key] = bare_ok.get(key, False) or strong_bare
+        by_pattern_label: dict[str, list[str]] = {}
+        for form, key in patterns.items():
+            by_pattern_label.setdefault(key, []).append(form)
+        for key, forms in by_pattern_label.items():
+            self.matcher.add(key, list(self.nlp.tokenizer.pipe(forms)))
+        self._places = {k: tuple(v) for k, v in by_label.items()}
+        self._bare_ok = bare_ok
+        self._trigger_only = frozenset(trigger_only)
+        #: Keys of every pattern and the first word of each (folded as :func:`geocoder.text.tokenize` does): a cheap
+        #: prefilter, so that spaCy only sees texts that may name a place.
+        self.keys = frozenset(by_label)
+        self.first_words = frozenset(first_words)
+        self._admin_keys = admin_keys
+        self._strings = self.nlp.vocab.strings
+
+    def __len__(self) -> int:
+        return len(self._places)
+
+    def find(self, text: str) -> list[PlaceHit]:
+        """Place hits in ``text``, in text order, not overlapping."""
+        if not self._places or not text:
+            return []
+        doc = self.nlp.make_doc(text)
+        raw = self.matcher(doc)
+        spans = [doc[s:e] for _, s, e in raw]
+        labels = {(s, e): self._strings[m] for m, s, e in raw}
+        hits: list[PlaceHit] = []
+        for span in filter_spans(spans):
+            key = labels[(span.start, span.end)]
+            places = self._places.get(key, ())
+            trigger = self._trigger(doc, span.start)
+            if trigger is None and len(span) > 1 and span[0].lower_ in TRIGGERS:
+                trigger = span[0].lower_  # the name includes its kind word: "Jl. Baru", "Halte Kota"
+            if trigger in _WEAK_TRIGGERS and key in self._trigger_only:
+                continue
+            if trigger is not None:
+                for kind in TRIGGERS[trigger]:  # the first kind the trigger announces that has such places
+                    preferred = tuple(p for p in places if p.kind == kind)
+                    if preferred:
+                        places = preferred
+                        break
+                hits.append(PlaceHit(span.start_char, span.end_char, places, True, True))
+            elif key in self._admin_keys or key in self._trigger_only:
+                continue
+            else:
+                hits.append(PlaceHit(span.start_char, span.end_char, places, self._bare_ok.get(key, False), False))
+        return hits
+
+    @staticmethod
+    def _trigger(doc: Sequence, start: int) -> str | None:  # type: ignore[type-arg]
+        i = start - 1
+        # skip a dot after an abbreviation and one filler ("Jl. Raya X", "halte TJ X", "Stasiun KRL X")
+        steps = 0
+        while i >= 0 and steps < 3:
+            word = doc[i].lower_
+            if word == ".":
+                i -= 1
+                steps += 1
+                continue
+            if word in TRIGGERS:
+                return word
+            if word in {"raya", "transjakarta", "busway", "tj", "krl", "mrt", "lrt"}:
+                i -= 1
+                steps += 1
+                continue
+            return None
+        return None
