@@ -6,7 +6,6 @@ imports another.
 
 from __future__ import annotations
 
-import csv
 import importlib
 import json
 import logging
@@ -22,7 +21,7 @@ import click
 
 from config.settings import ConfigError, Settings, load_settings, masked_dump
 from pipeline import topics
-from pipeline.cliutil import Ctx, fail, plain, service_errors, table, transport_for
+from pipeline.cliutil import Ctx, fail, service_errors, table, transport_for
 from pipeline.errors import ExitCode, TransportError
 
 log = logging.getLogger("jemput.cli")
@@ -41,23 +40,17 @@ def _transport(settings: Settings):
     return transport_for(settings)
 
 
-def _open_store(settings: Settings):
-    from sink.store import TicketStore
-
-    db = settings.database
-    if not settings.database.url:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with service_errors():
-        store = TicketStore(settings.database_url, echo=db.echo, pool_size=db.pool_size,
-                            connect_timeout_s=db.connect_timeout_s)
-        store.migrate()
-    return store
-
-
 # ---------------------------------------------------------------------------------------------------
 #: Commands that live in a stage's own ``cli.py``: name -> "module:attribute", imported only when used.
 LAZY_COMMANDS: dict[str, str] = {
     "gazetteer": "geocoder.cli:gazetteer",
+    "classify": "classifier.cli:classify", "classifier": "classifier.cli:classifier",
+    "harvest": "harvester.cli:harvest",
+    "geocode": "geocoder.cli:geocode",
+    "geocoder": "geocoder.cli:geocoder_group",
+    "tickets": "sink.cli:tickets",
+    "api": "sink.cli:api",
+    "desk": "sink.cli:desk",
 }
 
 
@@ -271,49 +264,6 @@ def run(obj: Ctx, stages: tuple[str, ...], until_idle: bool, metrics_port: int |
 
 
 # ---------------------------------------------------------------------------------------------------
-@cli.group()
-def tickets() -> None:
-    """Read the ticket store."""
-
-
-TICKET_COLUMNS = ["id", "message_id", "status", "category", "confidence", "needs_review", "kota_name",
-                  "kecamatan_name", "kelurahan_name", "precision", "channel", "created_at", "text"]
-
-
-@tickets.command("list")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
-              help="table for reading, csv for spreadsheets, json: one object per line per ticket.")
-@click.option("--status", "statuses", multiple=True,
-              type=click.Choice(["new", "dispatched", "in_progress", "resolved", "rejected", "duplicate", "dismissed"]),
-              help="Only tickets with this status (repeatable). Default: every status.")
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many tickets (default: all).")
-@click.pass_obj
-def tickets_list(obj: Ctx, fmt: str, statuses: tuple[str, ...], limit: int | None) -> None:
-    """List tickets in the order they were created, whatever their status unless filtered."""
-    store = _open_store(obj.settings)
-    try:
-        with service_errors():
-            rows = [{k: plain(v) for k, v in row.items()} for row in
-                    store.list_tickets(status=list(statuses) or None, limit=limit)]
-    finally:
-        store.close()
-    out = sys.stdout
-    if fmt == "json":
-        for row in rows:
-            out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
-    elif fmt == "csv":
-        cols = list(rows[0]) if rows else TICKET_COLUMNS
-        w = csv.DictWriter(out, fieldnames=cols, extrasaction="ignore")
-        w.writeheader()
-        for row in rows:
-            w.writerow({k: (json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v)
-                        for k, v in row.items()})
-    else:
-        table(out, rows, ["id", "status", "category", "confidence", "kelurahan_name", "kecamatan_name",
-                           "kota_name", "text"])
-        out.write(f"({len(rows)} ticket{'s' if len(rows) != 1 else ''})\n")
-
-
 # ---------------------------------------------------------------------------------------------------
 @cli.group()
 def dlq() -> None:
@@ -456,7 +406,8 @@ def config_docs() -> None:
 @cli.command()
 @click.pass_obj
 def doctor(obj: Ctx) -> None:
-    """Check that jemput can reach what it needs: transport, ticket store, stages."""
+    """Check that jemput can reach what it needs: transport, ticket store, stages, and the credentials of every
+    enabled harvester source."""
     settings = obj.settings
     results: list[tuple[bool, str, str]] = []
 
@@ -485,13 +436,29 @@ def doctor(obj: Ctx) -> None:
                 p.close()
 
         check(name, stage_check)
+    from harvester.sources import build as build_source
+    from harvester.sources import enabled_sources
+
+    for source in enabled_sources(settings):
+        def source_check(source: str = source) -> str:
+            poller = build_source(source, settings)
+            try:
+                return poller.check()
+            finally:
+                poller.close()
+
+        check(f"harvest:{source}", source_check)
     for ok, name, detail in results:
-        click.echo(f"{'ok  ' if ok else 'FAIL'}  {name:<11} {detail}")
+        click.echo(f"{'ok  ' if ok else 'FAIL'}  {name:<18} {detail}")
     if not all(ok for ok, _, _ in results):
         sys.exit(int(ExitCode.UNAVAILABLE))
 
 
 def main() -> None:
+    import faulthandler
+
+    # Operators can ask a stuck process where it is: kill -USR1 PID prints every thread's stack to stderr.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         cli(prog_name="jemput")
     except TransportError as exc:

@@ -105,3 +105,14 @@ def test_doctor_fails_with_exit_4_when_the_database_is_down(run, monkeypatch):
 def test_dlq_inspect_empty(run):
     result = run("dlq", "inspect")
     assert result.exit_code == 0 and "(0 dead letters)" in result.output
+
+
+def test_doctor_checks_enabled_harvester_sources(run, monkeypatch):
+    # An enabled Telegram source pointing at a closed loopback port: doctor names it and exits 4.
+    monkeypatch.setenv("JEMPUT_HARVESTER__TELEGRAM__ENABLED", "true")
+    monkeypatch.setenv("JEMPUT_HARVESTER__TELEGRAM__BOT_TOKEN", "test-bot-token")
+    monkeypatch.setenv("JEMPUT_HARVESTER__TELEGRAM__API_BASE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("JEMPUT_HARVESTER__TELEGRAM__TIMEOUT_S", "2")
+    result = run("doctor")
+    assert result.exit_code == 4
+    assert "FAIL  harvest:telegram" in result.output and "test-bot-token" not in result.output
