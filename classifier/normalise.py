@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from functools import cache
 
 from classifier.lexicon import COMMON_WORDS, RULES, SLANG, TANJUNG_NEXT
+from pipeline.text import drop_latin_marks
 
 __all__ = ["fold", "mentions", "normalise", "split_hashtag", "squeeze", "tokens", "vocabulary"]
 
@@ -50,16 +51,7 @@ def _strip_latin_accents(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     if decomposed.isascii() or not any(unicodedata.combining(c) for c in decomposed):
         return unicodedata.normalize("NFC", decomposed)
-    out: list[str] = []
-    base_is_ascii = False
-    for c in unicodedata.normalize("NFKD", text):
-        if unicodedata.category(c).startswith("M"):
-            if base_is_ascii:
-                continue
-        else:
-            base_is_ascii = c.isascii()
-        out.append(c)
-    return unicodedata.normalize("NFC", "".join(out))
+    return drop_latin_marks(decomposed)
 
 
 def fold(text: str) -> str:

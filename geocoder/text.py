@@ -10,6 +10,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from pipeline.text import drop_latin_marks
+
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -17,17 +19,7 @@ def fold_word(word: str) -> str:
     """Lower-case ``word`` and drop accents from Latin letters (``Cengkaréng`` -> ``cengkareng``)."""
     if word.isascii():
         return word.lower()
-    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", word).casefold())
-    out: list[str] = []
-    base_is_ascii = False
-    for c in decomposed:
-        if unicodedata.category(c).startswith("M"):
-            if base_is_ascii:
-                continue
-        else:
-            base_is_ascii = c.isascii()
-        out.append(c)
-    return unicodedata.normalize("NFC", "".join(out))
+    return drop_latin_marks(unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", word).casefold()))
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ poll (it could not save what it fetched).
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -36,7 +35,6 @@ from sqlalchemy import (
     create_engine,
     event,
     select,
-    text,
     update,
 )
 from sqlalchemy import exc as sa_exc
@@ -44,16 +42,12 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.pool import StaticPool
 
 from pipeline.errors import UnavailableError
+from pipeline.migrations import MIGRATION_LOCK, alembic_config, upgrade_head
 
 log = logging.getLogger("jemput.harvester.cursors")
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "alembic_version_harvester"
-#: PostgreSQL advisory lock serialising concurrent migrate() calls. The same key as the sink's ("jemput" in ASCII):
-#: one lock for every schema change of the ticket database, so the two histories never migrate at the same time
-#: (Alembic's ``context``/``op`` are process globals: two upgrades in one process must not interleave either).
-_MIGRATE_LOCK_KEY = 0x6A656D707574
-_MIGRATE_THREAD_LOCK = threading.Lock()
 
 metadata = MetaData()
 
@@ -181,23 +175,12 @@ class CursorStore:
 
     # -- schema -------------------------------------------------------------------------------------
     def alembic_config(self) -> Any:
-        from alembic.config import Config
-
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
-        cfg.set_main_option("path_separator", "os")
-        return cfg
+        return alembic_config(MIGRATIONS_DIR)
 
     def migrate(self) -> None:
         """Bring ``harvest_sources`` to the latest revision. Idempotent; safe when several processes start at once."""
-        from alembic import command
-
-        cfg = self.alembic_config()
-        with _MIGRATE_THREAD_LOCK, self._tx("migrating") as conn:
-            if self.backend == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATE_LOCK_KEY})
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+        with MIGRATION_LOCK, self._tx("migrating") as conn:
+            upgrade_head(conn, MIGRATIONS_DIR, self.backend)
 
     def schema_revision(self) -> str | None:
         from alembic.runtime.migration import MigrationContext

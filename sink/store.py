@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Insert, create_engine, event, func, insert, select, text
+from sqlalchemy import Engine, Insert, create_engine, event, func, insert, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.engine.url import URL
@@ -28,6 +28,7 @@ from sqlalchemy.pool import StaticPool
 
 from config.categories import NOT_COMPLAINT
 from pipeline.contract import LocatedMessage
+from pipeline.migrations import MIGRATION_LOCK, alembic_config, upgrade_head
 from sink.errors import BadTicket, SinkError, StoreUnavailable, classify
 from sink.models import DISMISSED, EV_CREATED, NEW, SINK_ACTOR, Ticket, TicketEvent
 from sink.routing import Router
@@ -37,7 +38,6 @@ log = logging.getLogger("jemput.sink.store")
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: Key of the PostgreSQL advisory lock that serialises concurrent migrate() calls ("jemput" in ASCII).
-_MIGRATE_LOCK_KEY = 0x6A656D707574
 
 _tickets = Ticket.__table__
 _events = TicketEvent.__table__
@@ -189,25 +189,14 @@ class TicketStore:
     # -- schema ---------------------------------------------------------------------------------
     def alembic_config(self) -> Any:
         """An Alembic config for this package's migrations (no alembic.ini needed)."""
-        from alembic.config import Config
-
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
-        cfg.set_main_option("path_separator", "os")
-        return cfg
+        return alembic_config(MIGRATIONS_DIR)
 
     def migrate(self) -> None:
         """Bring the schema to the latest revision (Alembic ``upgrade head``). Idempotent, and safe when several
         processes start at once (SQLite: one write transaction; PostgreSQL: an advisory lock)."""
-        from alembic import command
-
-        cfg = self.alembic_config()
         try:
-            with self._write_tx() as conn:
-                if self.backend == "postgresql":
-                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATE_LOCK_KEY})
-                cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
+            with MIGRATION_LOCK, self._write_tx() as conn:
+                upgrade_head(conn, MIGRATIONS_DIR, self.backend)
         except sa_exc.SQLAlchemyError as exc:
             raise self._stage_error(exc, "migrating the ticket store") from exc
 
