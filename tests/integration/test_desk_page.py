@@ -287,3 +287,34 @@ def test_choosing_a_filter_in_the_page_changes_map_chart_and_list(fresh_postgres
             proc.terminate()
             proc.wait(20)
     store.close()
+
+
+HOSTILE = [
+    "<script>document.body.dataset.pwned='1'</script> banjir di gambir",
+    "<img src=x onerror=\"document.body.dataset.pwned='2'\"> sampah numpuk",
+    "'); DROP TABLE tickets; -- jalan rusak di cideng",
+]
+
+
+def test_html_and_sql_in_texts_are_inert_on_the_page_and_in_the_api(fresh_postgres_url, tmp_path):
+    gz = tmp_path / "gazetteer.json"
+    pack(gz)
+    store = TicketStore(fresh_postgres_url)
+    store.migrate()
+    store.write_batch([report(100 + i, "flood", 1 + i % 3, text) for i, text in enumerate(HOSTILE)])
+    app = create_app(store, desk_settings(), gazetteer_path=gz)
+    with Server(app) as base:
+        dom_text = chromium(base + "/", tmp_path / "h1", "--dump-dom")
+        open311 = httpx.get(base + "/open311/v2/requests.json").json()
+    assert store.count() == len(HOSTILE)  # the SQL did nothing: the table is there, every ticket with it
+    store.close()
+    dom = Dom()
+    dom.feed(dom_text)
+    assert dom.find("body")[0].get("data-loaded"), "the page's script did not finish loading its data"
+    assert "data-pwned" not in dom_text, "a ticket's text ran as code"
+    assert not dom.find("img"), "a ticket's text became an element"
+    assert len(dom.find("li", "item")) == len(HOSTILE)
+    assert "&lt;script&gt;document.body.dataset.pwned" in dom_text  # shown as text, escaped
+    assert "DROP TABLE tickets" in dom_text
+    descriptions = {r["description"] for r in open311}
+    assert any(d.startswith("<script>") for d in descriptions)  # JSON carries the text as data, unchanged
