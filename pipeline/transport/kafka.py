@@ -353,6 +353,7 @@ class _KafkaProducer(Producer):
         self._config.update(
             acks="all",
             linger_ms=s.linger_ms,
+            batch_size=256 * 1024,  # a stage produces whole batches at once: fewer, larger requests
             max_request_size=MAX_RECORD_BYTES,
             max_block_ms=s.request_timeout_ms,
         )
