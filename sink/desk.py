@@ -162,7 +162,7 @@ class Desk:
         ev_id = conn.execute(insert(_events).returning(_events.c.id), ev).scalar_one()
         return Change(ticket={**row, **values}, event={"id": ev_id, **ev})
 
-    def _run(self, doing: str, fn: Any) -> Change:
+    def _run(self, doing: str, fn: Any) -> Any:
         try:
             with self.store._write_tx() as conn:
                 return fn(conn)
@@ -282,13 +282,7 @@ class Desk:
                     now))
             return changes
 
-        try:
-            with self.store._write_tx() as conn:
-                return do(conn)
-        except DeskError:
-            raise
-        except sa_exc.SQLAlchemyError as exc:
-            raise classify(exc, f"re-categorising ticket {ticket_id} ({self.store.describe()})") from exc
+        return self._run(f"re-categorising ticket {ticket_id}", do)
 
     def reassign(
         self,

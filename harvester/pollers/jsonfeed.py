@@ -271,3 +271,21 @@ def _short(exc: BaseException) -> str:
         err = exc.errors()[0]
         return f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
     return str(exc)[:300]
+
+
+def build_from_section(name: str, channel: str, section: Any, settings: Any, *, author_field: str,
+                       author_in_raw: str) -> JsonFeedPoller:
+    """A JSON-feed poller from one ``harvester.<name>`` settings section (the app feed and the REST inbox)."""
+    from harvester.errors import SourceError
+    from harvester.settings import author_hash_key
+
+    if not section.url:
+        raise SourceError(f"{name}: harvester.{name}.url is not set (JEMPUT_HARVESTER__{name.upper()}__URL)")
+    return JsonFeedPoller(
+        name, channel=channel, url=section.url, hash_key=author_hash_key(settings), field_map=section.field_map,
+        items_path=section.items_path, token=section.token.get_secret_value() if section.token else None,
+        cursor_param=section.cursor_param, cursor_field=section.cursor_field,
+        next_cursor_path=section.next_cursor_path, limit_param=section.limit_param, page_size=section.page_size,
+        id_prefix=section.id_prefix, author_field=author_field, author_in_raw=author_in_raw,
+        timeout_s=section.timeout_s,
+    )

@@ -8,19 +8,10 @@ hashes the same in every SMS source) and is masked in ``raw``, like every other 
 
 from __future__ import annotations
 
-from harvester.errors import SourceError
-from harvester.pollers.jsonfeed import JsonFeedPoller
-from harvester.settings import Settings, author_hash_key
+from harvester.pollers.jsonfeed import JsonFeedPoller, build_from_section
+from harvester.settings import Settings
 
 
 def build(settings: Settings) -> JsonFeedPoller:
-    inbox = settings.harvester.rest_inbox
-    if not inbox.url:
-        raise SourceError("rest_inbox: harvester.rest_inbox.url is not set (JEMPUT_HARVESTER__REST_INBOX__URL)")
-    return JsonFeedPoller(
-        "rest_inbox", channel="sms", url=inbox.url, hash_key=author_hash_key(settings), field_map=inbox.field_map,
-        items_path=inbox.items_path, token=inbox.token.get_secret_value() if inbox.token else None,
-        cursor_param=inbox.cursor_param, cursor_field=inbox.cursor_field, next_cursor_path=inbox.next_cursor_path,
-        limit_param=inbox.limit_param, page_size=inbox.page_size, id_prefix=inbox.id_prefix,
-        author_field="from", author_in_raw="mask", timeout_s=inbox.timeout_s,
-    )
+    return build_from_section("rest_inbox", "sms", settings.harvester.rest_inbox, settings, author_field="from",
+                              author_in_raw="mask")
