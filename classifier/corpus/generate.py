@@ -268,7 +268,7 @@ def _frames() -> dict[str, list[str]]:
         "tadinya gak pernah banjir, sekarang rumah kena banjir sampe {n} cm. drainasenya jelek",
         "genangan di perempatan {area} tiap hujan, motor mogok semua", "Banjir menggenangi pasar {area}, pedagang merugi",
         "rumah warga di bantaran kali {area} terendam sejak subuh",
-        "{time} #Liputan genangan masih ada di kawasan {street}, ketinggian {n} cm", "Bencana banjir dan longsor melanda {city}, akses jalan terputus",
+        "{time} #Liputan air belum surut di {street}, tingginya sekitar {n} cm", "{city} diterjang banjir dan tanah longsor, akses jalan putus total",
         "Banjir bandang terjang {city}, satu warga terseret arus",
         "Detik-detik air banjir masuk ke permukiman {area}", "Kali {area} meluap, ratusan rumah terendam",
         "Luapan kali merendam {street}, lalu lintas lumpuh", "Genangan setinggi {n} cm di underpass {area}, kendaraan putar balik",
@@ -307,7 +307,7 @@ def _frames() -> dict[str, list[str]]:
         "mohon perhatiannya sampah yang menumpuk di kali {area}, berpotensi banjir",
         "{filler}, sampah di depan gang {area} numpuk lagi, baunya kemana-mana", "kenapa sampah di {street} gak pernah diangkut sih {feel}",
         "ada yang buang sampah bungkusan plastik tiap malem di lahan kosong {area}", "sampah bekas banjir belum diangkut {dur}, bau banget",
-        "laporan saya soal sampah menumpuk di pinggir jalan ditolak kelurahan, padahal sampahnya masih ada",
+        "aduan saya soal tumpukan sampah di tepi jalan malah ditutup kelurahan, padahal sampahnya masih ada",
         "Tumpukan sampah di jalur irigasi {area} bikin aliran tersumbat dan bau",
         "Sampah menumpuk di pinggir {street}, pejabat geram", "Pembuangan sampah liar di jembatan {area} bikin bau dan ganggu jalan",
         "di {area} sampah menumpuk tak kunjung diangkut {dur}", "stadion penuh sampah abis pertandingan, jorok",
@@ -411,7 +411,7 @@ def _frames() -> dict[str, list[str]]:
         "{handle_other} iklan di krl nutupin jendela, tolong dipertimbangkan", "listrik padam dari sore, kulkas udah bau {handle_other}",
         "{filler}, lampu lalu lintas di {area} mati, polisi gak ada, semrawut banget", "mati lampu lagi di {area}?? ada apa {handle_other}",
         "{handle_other} jalan {street} mati lampu lagi, gelap gulita", "rambu lalu lintas rusak di {street}, bahaya",
-        "krl ngaret parah, ngantri jaklingko dari ujung ke ujung",
+        "krl ngaret parah, antrean jaklingko mengular sampai parkiran",
     ]
     neg = [
         # metaphors and jokes
@@ -447,7 +447,7 @@ def _frames() -> dict[str, list[str]]:
         "Pemprov DKI anggarkan Rp {n} miliar untuk perbaikan jalan dan saluran tahun depan",
         "Transjakarta buka rute baru {rute} mulai {day}, tarif Rp3.500",
         "#INFOTRANSJAKARTA | Rute {rute} mengalami pengalihan terkait penutupan jalan di sekitar {area}",
-        "{agency} terjunkan personel bantu korban banjir di {city}, salut {emo}",
+        "{agency} kerahkan personel untuk membantu warga terdampak banjir di {city}, salut {emo}",
         "trauma healing untuk anak-anak korban banjir di {city} oleh {agency}",
         "BMKG: waspada hujan lebat disertai angin kencang di Jabodetabek {time}",
         "BPBD imbau warga di bantaran kali waspada potensi banjir {day} ini",
@@ -465,7 +465,7 @@ def _frames() -> dict[str, list[str]]:
         "pajak naik terus tapi jalan rusak dimana-mana, negara ini kenapa sih", "{pol} sibuk urus partai bukan rakyat",
 
 
-        "banjir Jakarta itu kewenangan pemerintah pusat, kata {pol} dulu", "{pol} dan {pol} sama aja, rakyat kecil yang susah",
+        "urusan banjir ibukota katanya tanggung jawab pusat, kata {pol} dulu", "{pol} dan {pol} sama aja, rakyat kecil yang susah",
         "kalau {pol} berani turun ke lapangan baru gw percaya", "indonesia butuh pemimpin yang kerja bukan cuma ngomong",
         "masalah banjir Jakarta butuh kerja sama semua pihak, bukan saling menyalahkan",
         "kebijakan ganjil genap gak efektif menurut gw", "harusnya anggaran DPR dipotong buat guru",
@@ -546,7 +546,7 @@ def _frames() -> dict[str, list[str]]:
         "Tonton diskusi soal banjir Jakarta malam ini di TV #banjir #banjirjakarta", "hujan deres banget di {area}, semoga gak banjir",
         "coba warga daerah lain naik transportasi umum kayak jaklingko",
         "jaklingko adain kursi khusus dong buat ibu hamil, usul aja", "sistem jaklingko bisa dicontoh kota lain",
-        "tiap buka twitter ada aja berita soal koridor", "TJ is back", "kantor gw di TJ Priok, tiap hari denger klakson truk wkwk",
+        "tiap buka twitter ada aja berita soal koridor", "akhirnya TJ balik lagi ke rute lama", "kantor gw di TJ Priok, tiap hari denger klakson truk wkwk",
         "cara naik jaklingko buat pemula: tap kartu, duduk, bilang turun",
         "kereta cepat enak tapi mahal", "naik kereta ke {city} 12 jam, capek tapi seru", "hari ini kereta sepi, enak banget",
         "polisi periksa warga yang membobol tembok saat banjir", "posko pengungsian di kantor kelurahan {area} buka 24 jam",
