@@ -54,8 +54,16 @@ def _column(source: str, column: str) -> list[str]:
         return [row.get(column) or "" for row in csv.DictReader(f, delimiter=delimiter)]
 
 
-def load_labelled(split: str = "test", shared: Path = SHARED) -> list[tuple[str, str]]:
-    """``(text, label)`` of the hand-labelled tweets in ``split`` (``all`` for both), texts read from ``shared``."""
+#: Which label of a record to read: the adjudicated one, the first annotator's, or the second's (see the README there).
+LABEL_FIELDS = {"adjudicated": "label", "first": "first_label", "second": "second_label"}
+
+
+def load_labelled(split: str = "test", shared: Path = SHARED, labels: str = "adjudicated") -> list[tuple[str, str]]:
+    """``(text, label)`` of the hand-labelled tweets in ``split`` (``all`` for both), texts read from ``shared``.
+
+    ``labels`` picks the label: ``adjudicated`` (the reference), ``first`` or ``second`` (one annotator's own).
+    """
+    field = LABEL_FIELDS[labels]
     if not shared.is_dir():
         sys.exit(f"classifier_eval: {shared} not found; the labelled tweets are read from ../shared/data")
     out: list[tuple[str, str]] = []
@@ -69,7 +77,7 @@ def load_labelled(split: str = "test", shared: Path = SHARED) -> list[tuple[str,
             if hashlib.sha1(text.encode("utf-8")).hexdigest()[:12] != rec["text_sha1"]:
                 drift += 1
                 continue
-            out.append((text, rec["label"]))
+            out.append((text, rec.get(field) or rec["label"]))
     if drift:
         print(f"classifier_eval: {drift} labelled row(s) changed in ../shared and were skipped", file=sys.stderr)
     return out
@@ -82,16 +90,26 @@ def main() -> None:
     p.add_argument("--keywords", action="store_true", help="score the keyword baseline instead")
     p.add_argument("--dismiss-threshold", type=float, default=0.0,
                    help="classifier.dismiss_threshold to apply (default 0: plain most likely label)")
+    p.add_argument("--labels", choices=list(LABEL_FIELDS), default="adjudicated",
+                   help="score against the adjudicated labels (default) or one annotator's own")
+    p.add_argument("--annotators", action="store_true",
+                   help="score the second annotator against --labels instead of a model: the human agreement")
     p.add_argument("--json", action="store_true", help="also print one JSON line with the numbers")
     p.add_argument("--errors", action="store_true", help="print the misclassified tweets")
     args = p.parse_args()
 
     from classifier.evaluate import evaluate, report
 
-    data = load_labelled(args.split)
+    data = load_labelled(args.split, labels=args.labels)
     texts = [t for t, _ in data]
     gold = [lab for _, lab in data]
-    if args.keywords:
+    if args.annotators:
+        from types import SimpleNamespace
+
+        second = [lab for _, lab in load_labelled(args.split, labels="second")]
+        preds = [SimpleNamespace(category=lab, confidence=1.0) for lab in second]
+        name = "the second annotator"
+    elif args.keywords:
         from classifier.keywords import KeywordClassifier
 
         kw = KeywordClassifier()
@@ -105,7 +123,7 @@ def main() -> None:
         name = clf.model_version
     ev = evaluate(gold, [pr.category for pr in preds])
     extra = f", dismiss threshold {args.dismiss_threshold}" if args.dismiss_threshold and not args.keywords else ""
-    print(report(ev, f"{name} on {len(data)} hand-labelled real tweets (split: {args.split}{extra})"))
+    print(report(ev, f"{name} on {len(data)} hand-labelled real tweets (split: {args.split}, labels: {args.labels}{extra})"))
     if args.errors:
         for text, g, pr in zip(texts, gold, preds, strict=True):
             if pr.category != g:
