@@ -88,6 +88,8 @@ _HASHTAG = re.compile(r"#\w")
 MARK_LINK, MARK_MENTION, MARK_QUESTION, MARK_HASHTAGS, MARK_EXCLAIM = "<link>", "<at>", "<q>", "<tags>", "<!>"
 MARK_NUMBER = "<num>"
 MARK_UNKNOWN = "<unk>"
+#: The one token of a text with nothing else to read (a model without keyword features would get an empty doc).
+MARK_EMPTY = "<empty>"
 #: ``doc.user_data`` key of the number of words in the document the model was trained on.
 KNOWN_KEY = "jemput_known_words"
 #: ``doc.user_data`` key of the keyword baseline's scores (in LABELS order).
@@ -147,6 +149,8 @@ class NormalisingTokenizer:
             words.append(MARK_EXCLAIM)
         if text.count("#") >= 3 and len(_HASHTAG.findall(text)) >= 3:
             words.append(MARK_HASHTAGS)
+        if not words:
+            words.append(MARK_EMPTY)
         return words, keyword_scores
 
     def __call__(self, text: str) -> Doc:

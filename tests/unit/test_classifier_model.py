@@ -224,3 +224,15 @@ def test_keyword_weight_mixes_in_the_baseline_scores(tmp_path: Path) -> None:
         assert m.scores[label] == pytest.approx(0.5 * p.scores[label] + 0.5 * kw.scores[label], abs=1e-9)
     with pytest.raises(Exception, match="keyword_weight"):
         train(TINY, seed=5, epochs=1, keyword_weight=1.5)
+
+
+def test_a_model_without_keyword_features_trains_and_answers_on_texts_with_no_words(tmp_path: Path) -> None:
+    # Without the keyword verdict tokens an emoji-only text would be an empty doc, which the n-gram layer cannot take.
+    result = train([*TINY, ("🙏🙏🙏", NOT_COMPLAINT), ("", NOT_COMPLAINT)], seed=1, epochs=2, calibration_share=0.0,
+                   keyword_features=False)
+    save_model(result.nlp, result.meta, tmp_path / "m")
+    clf = TextClassifier(tmp_path / "m")
+    for text in ("", "😀😀", "!!!", "banjir di gang"):
+        answer = clf.classify(text)
+        assert answer.category in LABELS and abs(sum(answer.scores.values()) - 1) < 1e-6
+    assert clf.classify("😀").confidence == pytest.approx(1 / len(LABELS))
