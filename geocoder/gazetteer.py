@@ -428,6 +428,12 @@ class Gazetteer:
             return None
         return self._index.area_at(lat, lon, tolerance_m)
 
+    def distance_m(self, area: Area, lat: float, lon: float) -> float | None:
+        """Metres from the point to ``area``'s polygon (0 inside it); None without a polygon or a finite point."""
+        if self._index is None or not (math.isfinite(lat) and math.isfinite(lon)):
+            return None
+        return self._index.distance_m(area.code, lat, lon)
+
 
 def _parse_area(raw: Any, index: int, origin: str) -> Area:
     where = f"{origin}: areas[{index}]"

@@ -26,12 +26,25 @@ is the answer (two kecamatan of Jakarta Selatan -> Jakarta Selatan), or nothing 
 Cengkareng). So "Kel. Tegal Alur Kec. Kalideres" gives the kelurahan Tegal Alur, a kelurahan name found in two
 kecamatan of one kota gives that kota, and contradicting names give no place.
 
+Passing mentions and contradictions
+-----------------------------------
+A name named in passing is not read: after "ke" / "arah" / "menuju" / "lewat" (a destination or a way through;
+not after a verb of going there to act, "turun ke", "meninjau ke"), the ends of a journey ("dari X ... ke/sampai
+Y"), the ends of a route or segment ("X - Y", "X -> Y"), the rest of such a name's address, and every name of a
+message giving transit advice ("naik rute ...", "turun di halte X"). When the remaining names contradict the best
+reading (neither lies in the other, nor within :data:`NEAR_METRES` for a place), the answer is the area they share,
+or nothing. Names that never contradict: streets (their names repeat), hashtags, a name lent to a street or a
+facility ("Jalan Kebon Pala II", "Pintu Air Manggarai"), a reference point ("dekat Manggarai"), and a name written
+right before the reading's own (the smaller part of an address). A street of a name found in every town
+(:data:`GENERIC_STREETS`) alone needs "Jakarta", a Jakarta account or another name.
+
 Outside Jakarta
 ---------------
 When the text names a city outside DKI (:data:`NON_DKI`: Bekasi, Depok, Tangerang, Bogor, ...) -- not as part of a
 street such as "Jl. Raya Bogor" -- the reading must be backed by more than one lone name: a kota mention, the word
 "Jakarta" or "DKI", or two consistent mentions (a level word is not enough: "Kecamatan Gambir Tasikmalaya").
-Otherwise the matcher declines ("Pekayon, Bekasi" is not Pekayon in Pasar Rebo). A city name that is longer than
+Otherwise the matcher declines ("Pekayon, Bekasi" is not Pekayon in Pasar Rebo). "Jakarta" counts only next to a
+used name (within :data:`_DKI_NEAR_CHARS`) and not in a hashtag, and a kota alone never survives. A city name that is longer than
 the Jakarta name it starts with wins ("Pancoran Mas" is in Depok, not Pancoran).
 
 Places
@@ -49,9 +62,11 @@ when the chosen area is a common parent that the text does not name, it spans th
 
 from __future__ import annotations
 
+import math
 import re
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Final
 
 from geocoder.gazetteer import Area, Gazetteer, Level, Place
@@ -91,7 +106,25 @@ WEAK_NAMES: Final[frozenset[str]] = frozenset(
         "Baru", "Tengah", "Gunung", "Pulo", "Jati", "Dukuh", "Gedong", "Karet", "Kamal", "Kramat", "Guntur",
         "Kartini", "Rambutan", "Bangka", "Galur", "Gelora", "Kenari", "Serdang", "Selong", "Setu", "Pekayon",
         "Kelapa Dua", "Kalibaru", "Sumur Batu", "Batu Ampar", "Ceger", "Makasar", "Bintaro", "Joglo", "Munjul",
-        "Susukan", "Pasar Baru", "Tanah Tinggi", "Kampung Bali", "Karang Anyar", "Kali Anyar",
+        "Susukan", "Pasar Baru", "Tanah Tinggi", "Kampung Bali", "Karang Anyar", "Kali Anyar", "Taman Kota",
+        "Tangki", "Wijaya Kusuma",
+    )
+)
+
+#: Street names found in nearly every Indonesian town (heroes, flowers, common words): a street of this name alone,
+#: with nothing else placing the message in Jakarta, may be anywhere ("Jalan Pemuda, Bangka", "Jl. RA Kartini
+#: Bangil").
+GENERIC_STREETS: Final[frozenset[str]] = frozenset(
+    name_key(n)
+    for n in (
+        "Sudirman", "Jenderal Sudirman", "Thamrin", "MH Thamrin", "Gatot Subroto", "Diponegoro", "Ahmad Yani",
+        "A Yani", "Pemuda", "Veteran", "Merdeka", "Pahlawan", "Kartini", "RA Kartini", "Inpres", "Gajah Mada",
+        "Hayam Wuruk", "Juanda", "Imam Bonjol", "Pramuka", "Cendrawasih", "Melati", "Mawar", "Kenanga",
+        "Anggrek", "Flamboyan", "Kamboja", "Dahlia", "Pasir", "Siliwangi", "Pajajaran", "Asia Afrika", "Tugu",
+        "Pattimura", "Teuku Umar", "Hasanuddin", "MT Haryono", "DI Panjaitan", "S Parman", "Suprapto",
+        "Sutoyo", "Tendean", "Sultan Agung", "Gunung Sahari", "Wahid Hasyim", "Agus Salim", "Yos Sudarso",
+        "Martadinata", "Hang Tuah", "Pangeran Antasari", "Antasari", "Sisingamangaraja", "Proklamasi",
+        "Kebon Jeruk", "Persatuan", "Perintis", "Perintis Kemerdekaan", "Raya", "Baru", "Industri", "Pelita",
     )
 )
 
@@ -100,7 +133,7 @@ NON_DKI: Final[frozenset[str]] = frozenset(
     name_key(n)
     for n in (
         "Bekasi", "Depok", "Tangerang", "Tangsel", "Bogor", "Cikarang", "Karawang", "Cibinong", "Cileungsi",
-        "Ciledug", "Pamulang", "Serpong", "Ciputat", "Bandung", "Serang", "Cilegon", "Sukabumi", "Cianjur",
+        "Ciledug", "Pamulang", "Serpong", "Ciputat", "Bandung", "Kemang Pratama", "Pondok Gede Permai", "Serang", "Cilegon", "Sukabumi", "Cianjur",
         "Semarang", "Surabaya", "Yogyakarta", "Jogja", "Solo", "Medan", "Makassar", "Palembang", "Malang",
         "Banten", "Jawa Barat", "Jabar",
         # kecamatan and towns of Bekasi, Depok, Tangerang and Bogor that people name without their city
@@ -150,6 +183,174 @@ _NOT_A_NAME: Final[frozenset[str]] = frozenset(
     }
 )
 
+#: Words before a name that make it a destination or a way through, not the place of the message ("ke Blok M",
+#: "arah Cempaka Putih", "lewat Gambir").
+_TO_WORDS: Final[frozenset[str]] = frozenset(
+    {
+        "ke", "kearah", "arah", "menuju", "tujuan", "jurusan", "lewat", "lwt", "lewatin", "ngelewatin", "via",
+        "melewati", "melintasi",
+    }
+)
+#: Origin and "as far as" words: they make a journey when the other end is named ("dari Cipinang sampe Ramayana",
+#: "dr otista ke salemba"); "dari halte Kota" alone stays a place.
+_FROM_WORDS: Final[frozenset[str]] = frozenset({"dari", "dr", "dri"})
+_UNTIL_WORDS: Final[frozenset[str]] = frozenset({"sampai", "sampe", "smp", "sampek", "hingga", "sd"})
+#: Words that may stand between such a word and the name ("ke halte Harmoni", "arah Jl. Raya Bogor").
+_PASSING_FILLERS: Final[frozenset[str]] = frozenset(
+    {
+        "halte", "stasiun", "st", "stasion", "terminal", "jl", "jln", "jalan", "raya", "gg", "gang", "tj", "busway",
+        "transjakarta", "krl", "mrt", "lrt", "bus", "stop", "sb", "daerah", "kawasan", "area", "sekitar",
+        "sekitaran", "depan", "kel", "kelurahan", "kec", "kecamatan", "kota", "pintu", "gerbang", "tol",
+    }
+)
+#: Words before an area's name that make it the name of a street or a facility ("Jalan Kebon Pala", "Pintu Air
+#: Manggarai", "Stasiun Tebet"), which may lie outside the area.
+_FACILITY_WORDS: Final[frozenset[str]] = frozenset(
+    {
+        "jl", "jln", "jalan", "gg", "gang", "air", "stasiun", "st", "halte", "terminal", "pasar", "jembatan",
+        "kali", "sungai", "tol", "underpass", "flyover", "layang", "mall", "itc", "rs", "rsud", "puskesmas", "sdn",
+        "smpn", "sman", "smp", "sma", "masjid", "gor", "taman", "situ", "waduk", "kanal", "komplek", "kompleks",
+        "perumahan", "apartemen", "lapangan", "universitas", "kampus", "plaza", "polsek", "gardu",
+    }
+)
+#: A word after a name that makes it a numbered street or gang ("Kebon Pala II", "Laksana 3").
+_NUMBERED = re.compile(r"\d{1,2}|i{1,3}|iv|v|vi{1,3}|ix|x")
+#: A place within this distance of an area (a street through it, a halte on its boundary) agrees with it.
+NEAR_METRES: Final = 1_000.0
+#: How near (in characters) "Jakarta" must stand to a name to vouch for it when a city outside DKI is named too.
+_DKI_NEAR_CHARS: Final = 40
+#: Words that anchor a name to where something is, ending the search for a movement word before it ("ke lokasi
+#: banjir di Kebon Jeruk").
+_HERE_WORDS: Final[frozenset[str]] = frozenset({"di", "dekat", "pada", "dan", "yang", "yg", "tinggal", "warga"})
+_SENTENCE_END = re.compile(r"[.!?;:|\n]")
+#: Verbs of going somewhere to act or get off: after them "ke X" is where it happens ("turun ke lokasi", "terjun ke
+#: Kampung Pulo", "klo turun ke st cikini").
+_VISIT_WORDS: Final[frozenset[str]] = frozenset(
+    {
+        "turun", "terjun", "meninjau", "tinjau", "ditinjau", "datang", "mendatangi", "berkunjung", "hadir",
+        "dikerahkan", "diterjunkan", "meluncur", "sampai", "tiba", "evakuasi", "blusukan",
+    }
+)
+_ADVERBS: Final[frozenset[str]] = frozenset({"langsung", "lgsg", "lsg", "lagi", "juga", "segera", "pun"})
+#: Reference words: the place is next to the name that follows, which therefore supports but never contradicts
+#: the reading ("Pintu air dekat Manggarai di Kelurahan Tebet Timur").
+_NEAR_WORDS: Final[frozenset[str]] = frozenset(
+    {"dekat", "deket", "dkt", "samping", "sebelah", "seberang", "belakang", "sekitar", "sekitaran"}
+)
+#: How far (in words) the other end of a journey may be from its origin.
+_JOURNEY_WORDS: Final = 12
+#: "Pinang Ranti - Pluit", "manggarai-ui", "Cirebon - Gambir (PP)", "rumah -> kantor": the ends of a route or a
+#: road segment (a name that itself holds the dash, "Ancol - Priok", is one place).
+_DASH_AFTER = re.compile(r"\s*(?:jakarta\s*)?(?:-|–|—|->|→|&gt;)\s*[^\W_]", re.IGNORECASE)
+_DASH_BEFORE = re.compile(r"[^\W_][)\s]*(?:-|–|—|->|→|&gt;)\s*$")
+#: Transit advice: how to travel, not where something happened ("Silakan naik rute 9C ... turun di halte X").
+_ROUTE_ADVICE = re.compile(
+    r"\b(?:turun|transit)\s+(?:di\s+)?(?:halte|stasiun|st|bus\s*stop|sb)\b"
+    r"|\bnaik\s+(?:rute|koridor)\b|\bsila(?:h)?kan\s+naik\b",
+    re.IGNORECASE,
+)
+
+
+_DKI_ACCOUNT = re.compile(r"@\w*(?:jakarta|dki|jkt)", re.IGNORECASE)
+_STREET_PREFIX = re.compile(r"^(?:jalan|jl|jln|gg|gang)\b\.?\s*(?:raya\b\s*)?", re.IGNORECASE)
+
+
+def _street_key(name: str) -> str:
+    return name_key(_STREET_PREFIX.sub("", name))
+
+
+def _in_tag(text: str, start: int) -> bool:
+    """Whether the word starting at ``start`` is (part of) a hashtag or an account name."""
+    j = start - 1
+    while j >= 0 and (text[j].isalnum() or text[j] == "_"):
+        j -= 1
+    return j >= 0 and text[j] in "#@"
+
+
+def _mark_passing(text: str, tokens: Sequence[Token], found: Sequence[Mention]) -> list[Mention]:
+    """``found`` with the mentions named in passing (destinations, journeys, route ends), in hashtags, and lent to a
+    street or a facility marked."""
+    starts = [t.start for t in tokens]
+    out: list[Mention] = []
+    for m in found:
+        i = bisect_left(starts, m.start)
+        j = max(i, bisect_left(starts, m.end) - 1)
+        cue, k = _cue_before(text, tokens, i)
+        window_after = tokens[j + 1 : j + 1 + _JOURNEY_WORDS]
+        if cue in _TO_WORDS:
+            # "ke Blok M", "arah Cempaka Putih", "lewat Gambir", "ke Plaza Senayan" -- but not where someone goes to
+            # act or alights: "Polres turun ke Tebet Timur", "meninjau ke Kampung Pulo", "turun ke st Cikini"
+            passing = not (cue == "ke" and _visit_before(tokens, k))
+        elif cue in _FROM_WORDS:
+            # a journey: "dari Cipinang sampe Ramayana", "arah Kalideres dri GBK"
+            window_before = tokens[max(0, k - _JOURNEY_WORDS // 2) : k]
+            passing = (
+                any(t.norm in _TO_WORDS or t.norm in _UNTIL_WORDS for t in window_after)
+                or any(t.norm in _TO_WORDS for t in window_before)
+                or _DASH_AFTER.match(text, m.end) is not None
+            )
+        elif cue in _UNTIL_WORDS:
+            passing = any(t.norm in _FROM_WORDS for t in tokens[max(0, k - _JOURNEY_WORDS) : k])
+        else:
+            passing = False
+        if not passing:
+            # "Pinang Ranti - Pluit", "manggarai-ui": the ends of a route or a segment
+            passing = bool(
+                _DASH_AFTER.match(text, m.end) or _DASH_BEFORE.search(text, max(0, m.start - 8), m.start)
+            )
+        if not passing and out and out[-1].passing and _adjacent(text, out[-1].end, m.start):
+            passing = True  # the rest of a destination's address: "ke daerah Duri Utara, Tambora"
+        tag = _in_tag(text, m.start)
+        borrowed = not any(isinstance(c, Place) for c in m.candidates) and (
+            (i > 0 and tokens[i - 1].norm in _FACILITY_WORDS)
+            or (j + 1 < len(tokens) and _NUMBERED.fullmatch(tokens[j + 1].norm) is not None)
+            or _near_before(tokens, i)
+        )
+        out.append(replace(m, passing=passing, tag=tag, borrowed=borrowed) if passing or tag or borrowed else m)
+    return out
+
+
+def _cue_before(text: str, tokens: Sequence[Token], i: int) -> tuple[str, int]:
+    """The movement word before token ``i`` (skipping fillers such as "halte" and up to two other words, not across
+    "di" or a sentence end), with its index; ("", -1) when there is none."""
+    k = i - 1
+    others = 0
+    while k >= 0 and i - k <= 4:
+        word = tokens[k].norm
+        if word not in _PASSING_FILLERS and _SENTENCE_END.search(text, tokens[k].end, tokens[k + 1].start):
+            break  # (a dot after "St." or "Jl." ends no sentence)
+        if word in _TO_WORDS or word in _FROM_WORDS or word in _UNTIL_WORDS:
+            return word, k
+        if word in _PASSING_FILLERS:
+            k -= 1
+            continue
+        if word in _HERE_WORDS or others == 2:
+            break
+        others += 1
+        k -= 1
+    return "", -1
+
+
+def _visit_before(tokens: Sequence[Token], k: int) -> bool:
+    """Whether the "ke" at ``k`` follows a verb of going somewhere to act ("turun (langsung) ke", "terjun ke")."""
+    j = k - 1
+    if j >= 0 and tokens[j].norm in _ADVERBS:
+        j -= 1
+    return j >= 0 and tokens[j].norm in _VISIT_WORDS
+
+
+def _near_before(tokens: Sequence[Token], i: int) -> bool:
+    """Whether a reference word stands before token ``i`` ("dekat Manggarai", "samping halte X")."""
+    k = i - 1
+    while k >= 0 and i - k <= 3 and tokens[k].norm in _PASSING_FILLERS:
+        k -= 1
+    return k >= 0 and tokens[k].norm in _NEAR_WORDS
+
+
+def _adjacent(text: str, end: int, start: int) -> bool:
+    """Whether only spaces and commas stand between two names ("Duri Utara, Tambora")."""
+    return 0 <= start - end <= 3 and not text[end:start].strip(" ,")
+
 
 @dataclass(frozen=True)
 class Mention:
@@ -162,6 +363,13 @@ class Mention:
     level_hint: Level | None
     primary: tuple[Area | Place, ...]
     secondary: tuple[Area | Place, ...]
+    #: Named in passing (a destination, an origin of a journey, a route's end, ...): not the message's place.
+    passing: bool = False
+    #: Written as part of a hashtag ("#SobatJaktim"): may support a reading, never contradicts one.
+    tag: bool = False
+    #: An area's name lent to a street or a facility ("Jalan Kebon Pala II", "Pintu Air Manggarai", "Pasar
+    #: Minggu"): it supports the area it names but does not contradict a nearby one.
+    borrowed: bool = False
 
     @property
     def candidates(self) -> tuple[Area | Place, ...]:
@@ -172,7 +380,16 @@ class Mention:
 class _Scan:
     mentions: tuple[Mention, ...]
     non_dki: bool
-    dki_word: bool
+    #: character offsets of the words "Jakarta" / "DKI" / "Jkt" outside hashtags and account names
+    dki_words: tuple[int, ...] = ()
+    #: the message gives transit advice ("naik rute 9C ... turun di halte X"): no place of it is the message's
+    route_advice: bool = False
+    #: the message is addressed to a Jakarta account ("@DKIJakarta", "@BinaMargaDKI", "@PT_Transjakarta")
+    dki_account: bool = False
+
+    @property
+    def dki_word(self) -> bool:
+        return bool(self.dki_words)
 
 
 def location_for(gazetteer: Gazetteer, area: Area | Place, **extra: object) -> Location:
@@ -246,7 +463,7 @@ class Matcher:
         tokens = tokenize(text)
         found: list[Mention] = []
         non_dki = False
-        dki_word = False
+        dki_words: list[int] = []
         hint: Level | None = None
         last_hint: Level | None = None  # the level word of the previous name, for "Kelurahan A dan B"
         i = 0
@@ -283,7 +500,8 @@ class Matcher:
             elif not (hint is not None and word in _LEVEL_FILLERS):
                 hint = None
             if word in _DKI_WORDS:
-                dki_word = True
+                if not _in_tag(text, tokens[i].start):  # "#banjirjakarta", "#jakarta" say nothing of the place
+                    dki_words.append(tokens[i].start)
             elif len(word) > 7 and any(city in word and city != word for city in _CITY_IN_WORD):
                 non_dki = True  # "@txtdrbekasi", "#banjirbekasi": the account or tag says where
             if n_city:
@@ -294,7 +512,11 @@ class Matcher:
             i += 1
         if self.places is not None and self._may_name_place(tokens):
             found = self._with_places(text, found)
-        return _Scan(tuple(found), non_dki, dki_word)
+        if found:
+            found = _mark_passing(text, tokens, found)
+        advice = bool(found) and _ROUTE_ADVICE.search(text) is not None
+        account = bool(found) and _DKI_ACCOUNT.search(text) is not None
+        return _Scan(tuple(found), non_dki, tuple(dki_words), advice, account)
 
     def _unknown_area_after(self, tokens: Sequence[Token], i: int) -> bool:
         """Whether the level word at ``i`` is followed by a word that starts no area name of the pack."""
@@ -479,7 +701,9 @@ class Matcher:
         return None
 
     def _choose(self, scan: _Scan) -> tuple[Area, list[Mention]] | None:
-        mentions = scan.mentions
+        if scan.route_advice:
+            return None  # "Silakan naik rute 9C ... turun di halte X": every place of it is on the way
+        mentions = [m for m in scan.mentions if not m.passing]
         if not mentions:
             return None
         readings: dict[str, Area] = {}
@@ -511,9 +735,53 @@ class Matcher:
             parents = [self.gazetteer.get(c) for c in common]
             area = max((p for p in parents if p is not None), key=lambda a: a.rank)
             used = sorted({id(m): m for _, u in top for m in u}.values(), key=lambda m: m.start)
+        conflicting = [
+            m
+            for m in mentions
+            if m.primary
+            and not (m.tag or m.borrowed or m in used)
+            and not all(isinstance(c, Place) and c.kind == "street" for c in m.primary)
+            and not any(0 <= u.start - m.end <= 2 for u in used)
+            and not any(self._compatible(c, area) for c in m.primary)
+        ]
+        if conflicting:
+            # "Halte Tebet Eco Park dan Halte Cikoko", "Pengadegan ... Kelurahan Pancoran": names that disagree give
+            # only the area they share (or nothing). Not contradicting: streets (their names repeat across the city),
+            # names lent to a street or a facility, hashtags, and a name written right before the reading's own
+            # names, which is the smaller part of an address ("Kebon Pala, Kampung Melayu, Jatinegara")
+            common = set(area.chain)
+            for m in conflicting:
+                common &= frozenset.intersection(*(c.chain for c in m.primary))
+            shared = [a for a in (self.gazetteer.get(c) for c in common) if a is not None]
+            if not shared:
+                return None
+            area = max(shared, key=lambda a: a.rank)
+            used = sorted([*used, *conflicting], key=lambda m: m.start)
         if scan.non_dki and not self._backed(area, used, scan):
             return None
+        if (
+            isinstance(area, Place)
+            and area.kind == "street"
+            and len({name_key(m.text) for m in used}) < 2
+            and not (scan.dki_word or scan.dki_account)
+            and any(_street_key(m.text) in GENERIC_STREETS for m in used)
+        ):
+            return None  # "Jalan Pemuda" alone may be in any town
         return area, used
+
+    def _compatible(self, named: Area | Place, area: Area | Place) -> bool:
+        """Whether a name's area and a reading can both be true: one lies in the other, or a place (a street, a halte
+        on a boundary) lies within :data:`NEAR_METRES` of the other."""
+        if named.code in area.chain or area.code in named.chain:
+            return True
+        if isinstance(named, Place) and isinstance(area, Place):
+            return _distance_m((named.lat, named.lon), (area.lat, area.lon)) <= NEAR_METRES
+        if isinstance(named, Place) or isinstance(area, Place):
+            place, other = (named, area) if isinstance(named, Place) else (area, named)
+            assert isinstance(place, Place) and isinstance(other, Area)
+            distance = self.gazetteer.distance_m(other, place.lat, place.lon)
+            return distance is not None and distance <= NEAR_METRES
+        return False
 
     @staticmethod
     def _place_backed(place: Place, used: Sequence[Mention]) -> bool:
@@ -554,11 +822,26 @@ class Matcher:
 
     @staticmethod
     def _backed(area: Area, used: Sequence[Mention], scan: _Scan) -> bool:
-        """Whether a reading survives a mention of a city outside Jakarta."""
-        if scan.dki_word or len(used) >= 2:
+        """Whether a reading survives a mention of a city outside Jakarta.
+
+        A kota alone does not ("Polres Jakarta Pusat ... banjir di Bekasi", "bekasi dan jaktim banjir"); a finer
+        reading needs two different names, a kota name, or "Jakarta" / "DKI" written next to its name (not in a
+        hashtag, not elsewhere in the text: "tinggal di Cikini ... perusahaan di Jakarta ... banjir Bekasi").
+        """
+        if area.level == "kota":
+            return False
+        if len({name_key(m.text) for m in used}) >= 2:
+            return True
+        if any(m.start - _DKI_NEAR_CHARS <= pos <= m.end + _DKI_NEAR_CHARS for m in used for pos in scan.dki_words):
             return True
         # a level word alone does not: "Kecamatan Gambir, Tasikmalaya" is not Gambir in Jakarta
         return any(any(a.level == "kota" for a in m.primary) for m in used)
+
+
+def _distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    dlat = (a[0] - b[0]) * 111_320.0
+    dlon = (a[1] - b[1]) * 111_320.0 * math.cos(math.radians((a[0] + b[0]) / 2))
+    return math.hypot(dlat, dlon)
 
 
 def _deletions_of(word: str) -> set[str]:

@@ -8,7 +8,9 @@ written together ("kemangraya").
 
 A hit is *strong* -- it places the message by itself -- when
 
-- a trigger word stands right before it: "halte", "busway", "shelter", "tj" (a halte or station is preferred),
+- a trigger word stands right before it (a street word before a one-word name only when it is a street: "Jl.
+  Perintis Kemerdekaan" reads the halte on that road, but "Gang Perintis" is a lane named like the halte Perintis,
+  a weak hit): "halte", "busway", "shelter", "tj" (a halte or station is preferred),
   "stasiun", "st", "krl", "mrt", "lrt" (a station), "jl", "jln", "jalan", "gg", "gang" (a street); or
 - it names a street, station or landmark of two or more words and at least eight letters that is not also an admin
   area's name and not a line such as a toll road ("Kemang Raya"; "Blok M" is too short and needs its trigger).
@@ -17,7 +19,9 @@ Other hits are weak: they only corroborate a reading other words made (a bare ha
 admin area when one has that name). Hits that overlap keep the longest. A hit that has the key of an admin area and
 no trigger is dropped (the admin matcher reads it), and so is one whose name is shorter than four letters or a
 common word ("Kota", "Pasar") without its trigger: "halte Kota" and "halte BNN" are read, "kota" and "bnn" alone
-are not, and neither is "jalan kota" ("jalan" is also the verb "walk").
+are not, and neither is "jalan kota" ("jalan" is also the verb "walk"). Such a name must also be a landmark or a
+place of the first kind its trigger announces: "Halte Kota" is the halte, "halte BNN" the landmark, but "stasiun
+baru" or "KRL baru" (a new station, a new train) is no place although a halte is called "Gg. Baru".
 """
 
 from __future__ import annotations
@@ -196,13 +200,23 @@ class PlaceFinder:
                 trigger = span[0].lower_  # the name includes its kind word: "Jl. Baru", "Halte Kota"
             if trigger in _WEAK_TRIGGERS and key in self._trigger_only:
                 continue
+            if trigger is not None and key in self._trigger_only:
+                # a short or common name must be a place of the very kind its trigger names: "Halte Kota" is the
+                # halte, "stasiun baru" / "KRL baru" (a new station, a new train) is no place
+                places = tuple(p for p in places if p.kind in {TRIGGERS[trigger][0], "landmark"})
+                if not places:
+                    continue
             if trigger is not None:
+                announced = False
                 for kind in TRIGGERS[trigger]:  # the first kind the trigger announces that has such places
                     preferred = tuple(p for p in places if p.kind == kind)
                     if preferred:
-                        places = preferred
+                        places, announced = preferred, True
                         break
-                hits.append(PlaceHit(span.start_char, span.end_char, places, True, True))
+                # "Gang Perintis" is a lane named like the halte Perintis, not the halte: it only corroborates
+                words = sum(1 for t in span if t.is_alpha and t.lower_ not in TRIGGERS)
+                strong = announced or TRIGGERS[trigger] != ("street",) or words >= 2
+                hits.append(PlaceHit(span.start_char, span.end_char, places, strong, True))
             elif key in self._admin_keys or key in self._trigger_only:
                 continue
             else:

@@ -60,10 +60,20 @@ class SpatialIndex:
 
     def __init__(self, areas: Sequence[Area]) -> None:
         self._levels: list[_Level] = []
+        self._shapes: dict[str, Any] = {}
         for level in ("kelurahan", "kecamatan", "kota"):
             at_level = [a for a in areas if a.level == level and a.geometry is not None]
             if at_level:
-                self._levels.append(_Level(at_level))
+                index = _Level(at_level)
+                self._levels.append(index)
+                self._shapes.update((a.code, shape) for a, shape in zip(index.areas, index.shapes, strict=True))
+
+    def distance_m(self, code: str, lat: float, lon: float) -> float | None:
+        """Metres from the point to the polygon of area ``code`` (0 inside it); None when it has no polygon."""
+        shape = self._shapes.get(code)
+        if shape is None:
+            return None
+        return float(shape.distance(Point(lon, lat))) * METRES_PER_DEGREE
 
     def area_at(self, lat: float, lon: float, tolerance_m: float = 0.0) -> Area | None:
         point = Point(lon, lat)

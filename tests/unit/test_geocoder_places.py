@@ -345,7 +345,7 @@ def test_level_words_lists_and_units(locator: Locator, text: str, precision: str
         ("halte Warga Tebet Timur", "place", "31.74.01.1001"),
         # "jalan baru" is a new road, "Jl. Baru" a street
         ("jalan baru diaspal digali lagi", "none", None),
-        ("lubang besar di Jl. Baru", "street", "31.71.01.1001"),
+        ("lubang besar di Jl. Baru, Jakarta", "street", "31.71.01.1001"),
         # a toll road is a line, not a place, unless announced
         ("macet total di tol dalam kota", "none", None),
         # an account or hashtag naming a city outside DKI needs Jakarta evidence
