@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The geocoder on hand-labelled real tweets: precision and coverage at kecamatan and kelurahan level.
 
-    python bench/geocoder_eval.py --gazetteer PACK [--split test|dev|all] [--errors] [--json]
+    python bench/geocoder_eval.py --gazetteer PACK [--split test|dev|all] [--errors] [--json] [--min-evidence N]
 
 The labels are in ``bench/data/geocoder_eval_labels.jsonl`` (format in :mod:`geocoder.evaluate`): source CSV under
 ``../shared/data``, row, ``text_sha1``, true kota / kecamatan / kelurahan codes (or a note "not locatable" /
@@ -39,6 +39,12 @@ def main() -> int:
     parser.add_argument("--split", choices=("dev", "test", "all"), default="all")
     parser.add_argument("--errors", action="store_true", help="print the wrong answers of the split")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--min-evidence",
+        type=int,
+        default=None,
+        help="coarsen text readings weaker than this to their kota (default: the setting geocoder.min_evidence)",
+    )
     args = parser.parse_args()
     if not args.data.is_dir():
         print(f"skipped: {args.data} not found (the tweets are read from ../shared at run time)", file=sys.stderr)
@@ -47,8 +53,10 @@ def main() -> int:
     from geocoder.evaluate import format_scores, load_labels, score
     from geocoder.gazetteer import Gazetteer
     from geocoder.locate import Locator
+    from geocoder.matcher import DEFAULT_MIN_EVIDENCE
 
-    locator = Locator(Gazetteer.load(args.gazetteer))
+    min_evidence = DEFAULT_MIN_EVIDENCE if args.min_evidence is None else args.min_evidence
+    locator = Locator(Gazetteer.load(args.gazetteer), min_evidence=min_evidence)
     items = load_labels(args.labels, args.data)
     predicted = [(item, locator.locate(item.text)) for item in items]
     splits = ("dev", "test", "all") if args.split == "all" else (args.split,)

@@ -203,6 +203,18 @@ class GeocoderSettings(_Section):
         description="A GPS or service point outside every kelurahan polygon but within this many metres of one is "
         "placed in the nearest (the polygons are simplified; points on the coast and at the edge fall just outside).",
     )
+    min_evidence: int = Field(
+        2,
+        ge=0,
+        le=5,
+        description="Least evidence a place read from the words needs to be given below its kota; a weaker reading "
+        "is given only its kota (precision 'kota', so the ticket still reaches the kota's desk), or no place when "
+        "even the kota is doubtful. Scores: 0 weak (a name that is also a common word or a place elsewhere), "
+        "1 bare (an area's name alone), 2 named (an area's name with its kota or 'Jakarta' next to it; a street "
+        "or landmark), 3 address or stop (two names that agree; 'Halte X', 'Stasiun Y'), 4 marked ('Kel. X', "
+        "'Kecamatan Y', an RW). One point less for names only in hashtags, a city outside DKI in the text, "
+        "contradicting names, or two or more other places named. 0 keeps every reading; 5 gives only kota.",
+    )
     service: GeocodingServiceSettings = Field(
         default_factory=GeocodingServiceSettings, description="Geocoding service fallback (geopy)."
     )

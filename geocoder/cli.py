@@ -196,7 +196,8 @@ def geocoder_eval(obj: Ctx, labels: Path, data_dir: Path, pack: Path | None, spl
         items = load_labels(labels, data_dir)
     except (GeocoderError, ValueError, KeyError) as exc:
         fail(str(exc), ExitCode.DATA)
-    locator = Locator(gaz, tolerance_m=obj.settings.geocoder.boundary_tolerance_m)
+    section = obj.settings.geocoder
+    locator = Locator(gaz, tolerance_m=section.boundary_tolerance_m, min_evidence=section.min_evidence)
     chosen = [i for i in items if split == "all" or i.split == split]
     scores = score((i, locator.locate(i.text)) for i in chosen)
     if as_json:

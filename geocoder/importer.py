@@ -66,6 +66,7 @@ NEIGHBOURHOOD_ALIASES: Final[Mapping[str, tuple[str, ...]]] = {
     "31.75.02.1006": ("pulomas", "pulo mas"),  # Kayu Putih
     "31.74.03.1002": ("kemang",),  # Bangka
     "31.72.02": ("sunter",),  # Tanjung Priok: Sunter Agung and Sunter Jaya
+    "31.75.04.1007": ("uki", "cawang uki"),  # Cawang: Universitas Kristen Indonesia, the UKI toll exit and halte
 }
 
 _SHAPES: Final[Mapping[Level, int]] = {"kota": 5, "kecamatan": 8, "kelurahan": 13}

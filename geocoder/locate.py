@@ -7,9 +7,11 @@
   best location there is. Coordinates that are not finite or out of range are ignored.
 - GPS and no polygons (the built-in gazetteer): the bare point, without admin codes.
 - No GPS: :meth:`geocoder.matcher.Matcher.match` on the text (admin names and the pack's places).
+- A text reading below the kota whose evidence is weaker than ``min_evidence`` (setting ``geocoder.min_evidence``;
+  :class:`geocoder.matcher.Evidence`) is coarsened to its kota, or to no place when even the kota is doubtful.
 - When the text gives no place or only a kota and a geocoding service is configured
   (:class:`geocoder.fallback.GeocodingService`), its answer is used if it lies in DKI (and in the same kota as the
-  text's kota reading, when there is one).
+  text's kota reading, when there is one); not when the text's reading was coarsened.
 """
 
 from __future__ import annotations
@@ -51,12 +53,13 @@ class Locator:
         *,
         tolerance_m: float = DEFAULT_TOLERANCE_M,
         service: GeocodingService | None = None,
+        min_evidence: int = 0,
     ) -> None:
         self.gazetteer = gazetteer
         self.max_chars = max_chars
         self.tolerance_m = tolerance_m
         self.service = service
-        self.matcher = Matcher(gazetteer, max_chars=max_chars)
+        self.matcher = Matcher(gazetteer, max_chars=max_chars, min_evidence=min_evidence)
 
     @property
     def version(self) -> str:
@@ -82,8 +85,11 @@ class Locator:
         return self._from_text(text)
 
     def _from_text(self, text: str) -> Location:
-        found = self.matcher.match(text)
-        if self.service is None or found.precision not in {"none", "kota"}:
+        reading = self.matcher.read(text)
+        found = reading.location
+        if self.service is None or found.precision not in {"none", "kota"} or reading.coarsened:
+            # a reading coarsened for want of evidence is not handed to the service: it would only find the same
+            # doubtful name again, more precisely
             return found
         asked = self.service.locate(text, self.max_chars)
         if asked is not None and (found.precision == "none" or asked.kota_code == found.kota_code):

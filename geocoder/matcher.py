@@ -33,7 +33,7 @@ not after a verb of going there to act, "turun ke", "meninjau ke"), the ends of 
 Y"), the ends of a route or segment ("X - Y", "X -> Y"), the rest of such a name's address, and every name of a
 message giving transit advice ("naik rute ...", "turun di halte X"). When the remaining names contradict the best
 reading (neither lies in the other, nor within :data:`NEAR_METRES` for a place), the answer is the area they share,
-or nothing. Names that never contradict: streets (their names repeat), hashtags, a name lent to a street or a
+or nothing. Names that never contradict: streets (their names repeat; also a halte's name after a street word), hashtags, a name lent to a street or a
 facility ("Jalan Kebon Pala II", "Pintu Air Manggarai"), a reference point ("dekat Manggarai"), and a name written
 right before the reading's own (the smaller part of an address). A street of a name found in every town
 (:data:`GENERIC_STREETS`) alone needs "Jakarta", a Jakarta account or another name.
@@ -70,14 +70,25 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Final
 
 from geocoder.gazetteer import Area, Gazetteer, Level, Place
-from geocoder.settings import MAX_LOCATE_CHARS
+from geocoder.settings import MAX_LOCATE_CHARS, GeocoderSettings
 from geocoder.text import Token, name_key, tokenize
 from pipeline.contract import Location
 
 if TYPE_CHECKING:
     from geocoder.places import PlaceFinder
 
-__all__ = ["LEVEL_WORDS", "NON_DKI", "WEAK_NAMES", "Matcher", "Mention", "location_for"]
+__all__ = [
+    "DEFAULT_MIN_EVIDENCE",
+    "EVIDENCE_CLASSES",
+    "LEVEL_WORDS",
+    "NON_DKI",
+    "WEAK_NAMES",
+    "Evidence",
+    "Matcher",
+    "Mention",
+    "Reading",
+    "location_for",
+]
 
 #: Words announcing the level of the name that follows.
 LEVEL_WORDS: Final[Mapping[str, Level]] = {
@@ -370,6 +381,8 @@ class Mention:
     #: An area's name lent to a street or a facility ("Jalan Kebon Pala II", "Pintu Air Manggarai", "Pasar
     #: Minggu"): it supports the area it names but does not contradict a nearby one.
     borrowed: bool = False
+    #: A place hit's trigger word ("halte" in "Halte Harmoni", "jl" in "Jl. Kemang Raya"), "" without one.
+    trigger: str = ""
 
     @property
     def candidates(self) -> tuple[Area | Place, ...]:
@@ -390,6 +403,87 @@ class _Scan:
     @property
     def dki_word(self) -> bool:
         return bool(self.dki_words)
+
+
+#: Evidence classes of a text reading, weakest first; a reading's :attr:`Evidence.score` indexes this tuple.
+EVIDENCE_CLASSES: Final[tuple[str, ...]] = ("weak", "bare", "named", "address", "marked")
+#: Score of each basis before the adjustments (see :class:`Evidence`).
+_BASIS_SCORE: Final[Mapping[str, int]] = {
+    "weak": 0, "bare": 1, "place": 2, "stop": 3, "address": 3, "marked": 4,
+}
+#: Trigger words announcing a halte or a station (not a street word before a halte's name: "jalan RA Kartini").
+#: (the triggers of :data:`geocoder.places.TRIGGERS` that announce more than a street; a test keeps them in step)
+_STOP_TRIGGERS: Final[frozenset[str]] = frozenset(
+    {"halte", "busway", "shelter", "tj", "transjakarta", "stasiun", "st", "krl", "mrt", "lrt"}
+)
+#: Street words before a place's name: the hit is a street (named like a halte, perhaps), which never contradicts.
+_STREET_TRIGGERS: Final[frozenset[str]] = frozenset({"jl", "jln", "jlnt", "jalan", "gg", "gang"})
+#: Default of the setting ``geocoder.min_evidence`` (chosen on the dev labels): readings below the kota scoring less
+#: are coarsened to their kota. A Matcher or Locator built directly keeps every reading unless told otherwise.
+DEFAULT_MIN_EVIDENCE: Final[int] = GeocoderSettings.model_fields["min_evidence"].default
+#: This many other names of places below the kota, not supporting the reading, make a text crowded.
+_CROWDED: Final = 2
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """How strongly a text reading is supported; ``score`` 0-4 indexes :data:`EVIDENCE_CLASSES`.
+
+    ``basis`` is what the reading below the kota rests on, strongest first:
+
+    - ``marked`` (4): its name is announced by a level word ("Kel. Tebet Timur", "Kecamatan Ciracas") or an RW of
+      its kelurahan is named;
+    - ``address`` (3): two different names agree (a street or halte and its kelurahan, a kelurahan and its
+      kecamatan: "Jl. Bungur Besar, Kemayoran");
+    - ``stop`` (3): a halte or station announced by its trigger word ("Halte Harmoni", "Stasiun Tebet");
+    - ``place`` (2): a street with its street word, or a long landmark or street name, alone (a street is a line:
+      its point is one spot of it);
+    - ``bare`` (1): an area's name alone, without any word saying it is a place ("banjir di Cipinang");
+    - ``weak`` (0): only a reading that needs corroboration (a name that is also a common word or a place outside
+      Jakarta, a halte's name without its trigger).
+
+    Adjustments (``flags``): ``with_kota`` +1 when its kota is named or "Jakarta" / "DKI" stands next to the name;
+    -1 each for ``tag`` (the names are only in hashtags or account names), ``elsewhere`` (the text names a city
+    outside DKI), ``contested`` (other names contradict the reading) and ``crowded`` (the text names two or more
+    other places below the kota that do not support it: a list, a report of several places).
+    """
+
+    score: int
+    basis: str
+    flags: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return EVIDENCE_CLASSES[self.score]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What :meth:`Matcher.read` makes of a text: the location, its evidence (None when no name was read), and
+    whether a finer reading was coarsened for want of evidence."""
+
+    location: Location
+    evidence: Evidence | None
+    coarsened: bool = False
+
+
+def _below_kota(c: Area | Place) -> bool:
+    return isinstance(c, Place) or c.level != "kota"
+
+
+def _on_chain(c: Area | Place, area: Area | Place) -> bool:
+    """Whether ``c`` is ``area``, lies in it, or contains it."""
+    return c.code in area.chain or area.code in c.chain
+
+
+def _is_stop(c: Area | Place) -> bool:
+    return isinstance(c, Place) and c.kind in {"halte", "station"}
+
+
+def _kota_doubtful(evidence: Evidence) -> bool:
+    """Whether even the kota of a doubtful reading is unsure: a weak name, or a bare one in a hashtag or next to a
+    city outside DKI, with neither its kota nor "Jakarta" named."""
+    return "with_kota" not in evidence.flags and evidence.score == 0
 
 
 def location_for(gazetteer: Gazetteer, area: Area | Place, **extra: object) -> Location:
@@ -429,9 +523,13 @@ def location_for(gazetteer: Gazetteer, area: Area | Place, **extra: object) -> L
 class Matcher:
     """Reads admin-area names in text against one gazetteer. Pure and thread-safe after construction."""
 
-    def __init__(self, gazetteer: Gazetteer, max_chars: int = MAX_LOCATE_CHARS) -> None:
+    def __init__(
+        self, gazetteer: Gazetteer, max_chars: int = MAX_LOCATE_CHARS, *, min_evidence: int = 0
+    ) -> None:
         self.gazetteer = gazetteer
         self.max_chars = max_chars
+        #: Readings below the kota whose evidence scores less are coarsened to their kota (0 keeps them all).
+        self.min_evidence = min_evidence
         self._names = gazetteer.names
         longest = max((len(k) for k in self._names), default=1)
         # A name of n characters spans at most n words; cap it so scanning stays linear.
@@ -574,7 +672,9 @@ class Matcher:
                 if not covered:
                     continue  # "Jalan Kuningan Barat Raya": the admin name is longer than the place "Kuningan"
                 found = [m for m in found if m not in overlapping]
-                found.append(Mention(hit.start, hit.end, text[hit.start : hit.end], None, hit.places, ()))
+                found.append(
+                    Mention(hit.start, hit.end, text[hit.start : hit.end], None, hit.places, (), trigger=hit.trigger)
+                )
             elif not overlapping:
                 found.append(Mention(hit.start, hit.end, text[hit.start : hit.end], None, (), hit.places))
         return sorted(found, key=lambda m: m.start)
@@ -654,6 +754,9 @@ class Matcher:
             at_level = tuple(a for a in areas if a.level == hint)
             if at_level:
                 return Mention(start, end, text, hint, at_level, ())
+            # a level word that does not fit the name says nothing of it ("wilayah Kebon Pala": "wilayah" announces
+            # a kota, Kebon Pala is a kelurahan): the name is read as if bare
+            hint = None
         if name_key(text) in WEAK_NAMES:
             return Mention(start, end, text, hint, (), areas)
         if any(a.level == "kecamatan" for a in areas):
@@ -664,30 +767,97 @@ class Matcher:
 
     # -- choosing a reading ----------------------------------------------------------------------------------------
     def match(self, text: str) -> Location:
-        """The place ``text`` names, or a Location with precision "none"."""
+        """The place ``text`` names, or a Location with precision "none" (see :meth:`read`)."""
+        return self.read(text).location
+
+    def read(self, text: str) -> Reading:
+        """The place ``text`` names with the strength of its evidence (:class:`Evidence`).
+
+        A reading below the kota whose evidence scores under :attr:`min_evidence` is coarsened to its kota
+        (``coarsened`` is set; the matched text stays the finer name it was read from), or to no place when the kota
+        itself rests on nothing but that doubtful name (:func:`_kota_doubtful`).
+        """
         scan = self._scan(text)
         chosen = self._choose(scan)
         if chosen is None:
-            return Location.model_validate({})
-        area, used = chosen
+            return Reading(Location.model_validate({}), None)
+        area, used, contested = chosen
         rw = self._rw_in(text, area)
+        evidence = self._evidence(area, used, scan, contested, rw is not None)
+        if area.level != "kota" and evidence.score < self.min_evidence:
+            kota = self.gazetteer.get(area.kota_code) if area.kota_code else None
+            if kota is None or _kota_doubtful(evidence):
+                return Reading(Location.model_validate({}), evidence, coarsened=True)
+            start, end = min(m.start for m in used), max(m.end for m in used)
+            found = location_for(self.gazetteer, kota, matched_text=text[start:end], span=(start, end), method="gazetteer")
+            return Reading(found, evidence, coarsened=True)
         if rw is not None:
             place, start, end = rw
-            return location_for(
+            found = location_for(
                 self.gazetteer, place, matched_text=text[start:end], span=(start, end), method="gazetteer"
             )
+            return Reading(found, evidence)
         direct = [m for m in used if area in m.primary] or [m for m in used if area in m.secondary]
         if direct:
             start, end = direct[0].start, direct[0].end
         else:
             start, end = min(m.start for m in used), max(m.end for m in used)
-        return location_for(
+        found = location_for(
             self.gazetteer,
             area,
             matched_text=text[start:end],
             span=(start, end),
             method="gazetteer",
         )
+        return Reading(found, evidence)
+
+    def _evidence(
+        self, area: Area | Place, used: Sequence[Mention], scan: _Scan, contested: bool, rw: bool
+    ) -> Evidence:
+        """How strongly the text supports reading ``area`` (see :class:`Evidence`)."""
+        fine = [m for m in used if any(_below_kota(c) and _on_chain(c, area) for c in m.candidates)]
+        kota_named = any(
+            not m.tag and any(isinstance(c, Area) and c.level == "kota" for c in m.primary) for m in used
+        )
+        near_dki = any(
+            m.start - _DKI_NEAR_CHARS <= pos <= m.end + _DKI_NEAR_CHARS for m in fine for pos in scan.dki_words
+        )
+        keys = {name_key(m.text) for m in fine if not m.tag}
+        if rw or any(m.level_hint in {"kelurahan", "kecamatan"} for m in fine):
+            basis = "marked"
+        elif len(keys) >= 2:
+            basis = "address"
+        elif any(m.trigger in _STOP_TRIGGERS and any(_is_stop(c) for c in m.primary) for m in fine):
+            basis = "stop"
+        elif any(m.primary and all(isinstance(c, Place) for c in m.primary) for m in fine):
+            basis = "place"
+        elif any(any(_below_kota(c) and _on_chain(c, area) for c in m.primary) for m in fine):
+            basis = "bare"
+        else:
+            basis = "weak"
+        score = _BASIS_SCORE[basis]
+        flags: list[str] = []
+        if kota_named or near_dki:
+            flags.append("with_kota")
+            score += 1
+        if fine and all(m.tag for m in fine):
+            flags.append("tag")
+            score -= 1
+        if scan.non_dki:
+            flags.append("elsewhere")
+            score -= 1
+        if contested:
+            flags.append("contested")
+            score -= 1
+        others = {
+            name_key(m.text)
+            for m in scan.mentions
+            if m not in used and not m.tag and any(_below_kota(c) for c in m.primary)
+        }
+        if len(others) >= _CROWDED:
+            flags.append("crowded")
+            score -= 1
+        return Evidence(max(0, min(score, len(EVIDENCE_CLASSES) - 1)), basis, tuple(flags))
 
     def _rw_in(self, text: str, area: Area | Place) -> tuple[Place, int, int] | None:
         """An RW of the chosen kelurahan that the text names ("RW 05", "RT 10/05", "Rw.5"), with its span."""
@@ -700,7 +870,8 @@ class Matcher:
                 return place, m.start(), m.end()
         return None
 
-    def _choose(self, scan: _Scan) -> tuple[Area, list[Mention]] | None:
+    def _choose(self, scan: _Scan) -> tuple[Area, list[Mention], bool] | None:
+        """The best reading, the mentions it rests on, and whether other names contradicted it."""
         if scan.route_advice:
             return None  # "Silakan naik rute 9C ... turun di halte X": every place of it is on the way
         mentions = [m for m in scan.mentions if not m.passing]
@@ -719,6 +890,13 @@ class Matcher:
             return None
         best_score = max(s for s, _, _ in scored)
         top = [(a, used) for s, a, used in scored if s == best_score]
+        if len(top) > 1:
+            # "Halte Busway Cempaka Putih (Jalan Pulo Mas Timur)": a halte's name after a street word is a street
+            # named like it, a looser reading than a halte or an area named outright
+            firm = [
+                (a, u) for a, u in top if not (isinstance(a, Place) and all(m.trigger in _STREET_TRIGGERS for m in u))
+            ]
+            top = firm or top
         if any(isinstance(a, Place) for a, _ in top) and any(
             not isinstance(a, Place) and any(m.level_hint is not None for m in used) for a, used in top
         ):
@@ -741,6 +919,7 @@ class Matcher:
             if m.primary
             and not (m.tag or m.borrowed or m in used)
             and not all(isinstance(c, Place) and c.kind == "street" for c in m.primary)
+            and m.trigger not in _STREET_TRIGGERS  # "Jalan Pulo Mas Timur": a street named like a halte
             and not any(0 <= u.start - m.end <= 2 for u in used)
             and not any(self._compatible(c, area) for c in m.primary)
         ]
@@ -767,7 +946,7 @@ class Matcher:
             and any(_street_key(m.text) in GENERIC_STREETS for m in used)
         ):
             return None  # "Jalan Pemuda" alone may be in any town
-        return area, used
+        return area, used, bool(conflicting)
 
     def _compatible(self, named: Area | Place, area: Area | Place) -> bool:
         """Whether a name's area and a reading can both be true: one lies in the other, or a place (a street, a halte

@@ -4,7 +4,8 @@ The pipeline is a blank Indonesian one (``spacy.blank("id")``), tokenizer only, 
 "Jl.Kemang" and "st.manggarai" split at the dot. Each place contributes phrase patterns (matched on the lower-case
 form of the tokens) for its name, its aliases, and both without a kind word ("Halte Harmoni" -> "harmoni", "Jl.
 Kemang Raya" -> "kemang raya", "Stasiun Tebet" -> "tebet"), and, for names of two or three words, the words
-written together ("kemangraya").
+written together ("kemangraya"); a halte or station named with the number of one of a pair ("BNN 1" and "BNN 2"
+standing together) is also found without it ("halte BNN"); "SMAN 1" and "SMAN 58", far apart, are not.
 
 A hit is *strong* -- it places the message by itself -- when
 
@@ -26,6 +27,7 @@ baru" or "KRL baru" (a new station, a new train) is no place although a halte is
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -92,16 +94,61 @@ class PlaceHit:
     places: tuple[Place, ...]
     strong: bool
     triggered: bool
+    #: The trigger word before the name ("halte", "jl"), or "" without one.
+    trigger: str = ""
 
 
-def _variants(place: Place) -> set[str]:
+#: The number of one of a pair of halte ("BNN 1", "Cawang Sentral 2"): people write the name without it.
+_STOP_NUMBER = re.compile(r"\s+\d{1,2}$")
+
+
+#: Numbered halte of one name within this distance of each other are one pair ("BNN 1", "BNN 2"); farther apart
+#: the number tells different places apart ("SMAN 1", "SMAN 58").
+_PAIR_METRES: Final = 500.0
+
+
+def _variants(place: Place, paired: frozenset[str] = frozenset()) -> set[str]:
     out: set[str] = set()
     for name in (place.name, *place.aliases):
         for form in (name, _PREFIX.sub("", name)):
             form = " ".join(form.lower().split())
             if form:
                 out.add(form)
+                if place.id in paired:
+                    bare = _STOP_NUMBER.sub("", form)
+                    if bare and bare != form:
+                        out.add(bare)
     return out
+
+
+def _paired(places: Sequence[Place]) -> frozenset[str]:
+    """Ids of the halte and stations that are one of a numbered pair or group: all the places named "<name> <n>"
+    lie within :data:`_PAIR_METRES` of each other, and no place is called just "<name>"."""
+    groups: dict[str, list[Place]] = {}
+    plain: set[str] = set()
+    for place in places:
+        if place.kind not in {"halte", "station"}:
+            continue
+        name = " ".join(place.name.lower().split())
+        base = _STOP_NUMBER.sub("", name)
+        if base == name:
+            plain.add(name)
+        elif base and not base.isdigit():
+            groups.setdefault(base, []).append(place)
+    out: set[str] = set()
+    for base, members in groups.items():
+        if base in plain:
+            continue
+        first = members[0]
+        if all(_distance_m(first, p) <= _PAIR_METRES for p in members):
+            out.update(p.id for p in members)
+    return frozenset(out)
+
+
+def _distance_m(a: Place, b: Place) -> float:
+    dlat = (a.lat - b.lat) * 111_320.0
+    dlon = (a.lon - b.lon) * 111_320.0 * math.cos(math.radians((a.lat + b.lat) / 2))
+    return math.hypot(dlat, dlon)
 
 
 class _PlaceDefaults(Indonesian.Defaults):  # type: ignore[misc,valid-type]
@@ -137,10 +184,11 @@ class PlaceFinder:
         trigger_only: set[str] = set()
         first_words: set[str] = set()
         patterns: dict[str, str] = {}
+        paired = _paired(gazetteer.places)
         for place in gazetteer.places:
             if place.kind == "rw":  # RW are read by the matcher next to their kelurahan ("RW 05 Kel. X")
                 continue
-            for form in _variants(place):
+            for form in _variants(place, paired):
                 key = name_key(form)
                 if not key:
                     continue
@@ -216,7 +264,7 @@ class PlaceFinder:
                 # "Gang Perintis" is a lane named like the halte Perintis, not the halte: it only corroborates
                 words = sum(1 for t in span if t.is_alpha and t.lower_ not in TRIGGERS)
                 strong = announced or TRIGGERS[trigger] != ("street",) or words >= 2
-                hits.append(PlaceHit(span.start_char, span.end_char, places, strong, True))
+                hits.append(PlaceHit(span.start_char, span.end_char, places, strong, True, trigger))
             elif key in self._admin_keys or key in self._trigger_only:
                 continue
             else:

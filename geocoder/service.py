@@ -63,7 +63,13 @@ def build_locator(settings: Settings) -> Locator:
                 tolerance_m=section.boundary_tolerance_m,
             )
             log.info("geocoding service fallback: %s at %s (cache %s)", cfg.provider, cfg.url, cache.path)
-    return Locator(gazetteer, max_chars=MAX_LOCATE_CHARS, tolerance_m=section.boundary_tolerance_m, service=service)
+    return Locator(
+        gazetteer,
+        max_chars=MAX_LOCATE_CHARS,
+        tolerance_m=section.boundary_tolerance_m,
+        service=service,
+        min_evidence=section.min_evidence,
+    )
 
 
 def build_processor(settings: Settings) -> Processor:

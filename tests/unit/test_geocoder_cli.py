@@ -119,7 +119,9 @@ def test_geocode_without_a_pack_uses_the_builtin_kota(run, tmp_path: Path) -> No
 def test_geocoder_eval_scores_a_labelled_file(run, tmp_path: Path, pack_path: Path) -> None:
     data = tmp_path / "data"
     (data / "social" / "transport-tweets-2025").mkdir(parents=True)
-    texts = ["macet depan halte Harmoni", "banjir di Kebon Kelapa", "hujan deras", "macet di halte Harmoni Bekasi"]
+    # (a kelurahan named with its level word: a bare name alone would be coarsened to its kota by the default
+    # geocoder.min_evidence)
+    texts = ["macet depan halte Harmoni", "banjir di Kel. Kebon Kelapa", "hujan deras", "macet di halte Harmoni Bekasi"]
     with (data / "social" / "transport-tweets-2025" / "final_df.csv").open("w", encoding="utf-8") as fh:
         fh.write("Kategori,Tweet\n" + "".join(f"x,{t}\n" for t in texts))
     import hashlib
