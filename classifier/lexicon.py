@@ -99,6 +99,17 @@ COMMON_WORDS: Final[frozenset[str]] = frozenset((
     "kepulauan", "rumah", "kami", "dan", "yang", "di", "ke", "dari", "ada", "tidak", "sudah", "belum",
     "parah", "banget", "tolong", "mohon", "segera", "pak", "bu", "gubernur",
 ))
+
+#: Everyday Indonesian (and Jakarta slang) function words. A text of several words with none of these and none of
+#: the classifier's known words is taken to be in another language: the classifier answers with low confidence.
+FUNCTION_WORDS: Final[frozenset[str]] = frozenset((
+    "aja", "ajah", "aku", "apa", "atau", "bagi", "bakal", "banyak", "baru", "bisa", "biar", "bukan", "buat", "cuma",
+    "dah", "dalam", "dan", "dari", "dengan", "dia", "dong", "emang", "engga", "enggak", "ga", "gak", "gimana",
+    "gitu", "gua", "gue", "gw", "harus", "ini", "itu", "jadi", "juga", "kalau", "kalo", "kamu", "kan", "karena",
+    "kau", "ke", "kenapa", "kok", "kita", "lagi", "lah", "lo", "lu", "luh", "mah", "mana", "masih", "mau", "mereka",
+    "nah", "nggak", "nya", "oleh", "pada", "para", "pun", "saja", "sama", "sampai", "sampe", "saya", "semua",
+    "sini", "situ", "sih", "siapa", "sudah", "tapi", "telah", "tidak", "udah", "untuk", "ya", "yang", "yg", "wkwk",
+))
 # fmt: on
 
 # -- rules ---------------------------------------------------------------------------------------------------------

@@ -49,7 +49,8 @@ from thinc.api import Config
 
 from classifier.errors import ClassifierError
 from classifier.keywords import KeywordClassifier, Prediction
-from classifier.normalise import tokens
+from classifier.lexicon import FUNCTION_WORDS
+from classifier.normalise import tokens, vocabulary
 from classifier.settings import MAX_CLASSIFY_CHARS
 from config.categories import LABELS, NOT_COMPLAINT
 
@@ -90,6 +91,10 @@ MARK_NUMBER = "<num>"
 MARK_UNKNOWN = "<unk>"
 #: The one token of a text with nothing else to read (a model without keyword features would get an empty doc).
 MARK_EMPTY = "<empty>"
+#: ``doc.user_data`` key set on a text that reads as another language (see :func:`foreign`).
+FOREIGN_KEY = "jemput_foreign"
+#: A text in another language is trusted this much at most (evidence shrinkage towards uniform).
+FOREIGN_TRUST = 0.4
 #: ``doc.user_data`` key of the number of words in the document the model was trained on.
 KNOWN_KEY = "jemput_known_words"
 #: ``doc.user_data`` key of the keyword baseline's scores (in LABELS order).
@@ -155,6 +160,7 @@ class NormalisingTokenizer:
 
     def __call__(self, text: str) -> Doc:
         words, keyword_scores = self.analyse(text)
+        is_foreign = foreign(words)
         known = self.known_words
         if known:
             n_known = 0
@@ -167,6 +173,8 @@ class NormalisingTokenizer:
             n_known = sum(1 for w in words if w[0] != "<")
         doc = Doc(self.vocab, words=words)
         doc.user_data[KNOWN_KEY] = n_known
+        if is_foreign:
+            doc.user_data[FOREIGN_KEY] = True
         if keyword_scores is not None:
             doc.user_data[KEYWORD_KEY] = keyword_scores
         return doc
@@ -259,10 +267,28 @@ def calibrate(raw: np.ndarray, temperature: float) -> np.ndarray:
     return p / p.sum(axis=1, keepdims=True)
 
 
-def shrink(p: np.ndarray, known: np.ndarray, evidence_words: int = EVIDENCE_WORDS) -> np.ndarray:
-    """Pull rows with little known evidence towards uniform: weight ``min(1, known / evidence_words)``."""
-    alpha = np.minimum(1.0, known.astype(np.float64) / float(evidence_words))[:, None]
+def shrink(p: np.ndarray, known: np.ndarray, evidence_words: int = EVIDENCE_WORDS,
+           trust: np.ndarray | None = None) -> np.ndarray:
+    """Pull rows with little known evidence towards uniform: weight ``min(1, known / evidence_words, trust)``.
+
+    The order of the labels in a row does not change, only how sure the answer is.
+    """
+    alpha = np.minimum(1.0, known.astype(np.float64) / float(evidence_words))
+    if trust is not None:
+        alpha = np.minimum(alpha, trust)
+    alpha = alpha[:, None]
     return alpha * p + (1.0 - alpha) / p.shape[1]
+
+
+def foreign(words: Sequence[str], min_words: int = 4) -> bool:
+    """True when the normalised ``words`` of a text hold at least ``min_words`` words and not one Indonesian word
+    the classifier knows (its lexicon, slang and rule words, or :data:`classifier.lexicon.FUNCTION_WORDS`): the
+    text is in another language."""
+    plain = [w for w in words if w[0] != "<" and w.isalpha()]
+    if len(plain) < min_words:
+        return False
+    known = vocabulary()
+    return not any(w in known or w in FUNCTION_WORDS for w in plain)
 
 
 #: Ties (only a text with no evidence at all is exactly uniform) go to not_complaint, then in label order.
@@ -281,6 +307,24 @@ def _prediction(row: np.ndarray, dismiss_threshold: float = 0.0) -> Prediction:
     scores = {label: float(row[i]) for i, label in enumerate(LABELS)}
     runner = LABELS[second] if row[second] >= RUNNER_UP_RATIO * row[top] else None
     return Prediction(category=LABELS[top], scores=scores, confidence=float(row[top]), runner_up=runner)
+
+
+def _predictions(p: np.ndarray, dismiss_threshold: float = 0.0) -> list[Prediction]:
+    """:func:`_prediction` of every row of ``p``, with one sort for the whole batch (same answers)."""
+    if not len(p):
+        return []
+    orders = np.argsort(-(p + _TIE_ORDER), axis=1, kind="stable").tolist()
+    rows = p.tolist()  # Python floats: the same values float(row[i]) gives
+    n_labels = p.shape[1]
+    out = []
+    for row, order in zip(rows, orders, strict=True):
+        if order[0] == _NC and row[_NC] < dismiss_threshold and row[_NC] > 1.0 / n_labels:
+            order = [order[1], order[0], *order[2:]]
+        top, second = order[0], order[1]
+        runner = LABELS[second] if row[second] >= RUNNER_UP_RATIO * row[top] else None
+        out.append(Prediction(category=LABELS[top], scores=dict(zip(LABELS, row, strict=True)), confidence=row[top],
+                              runner_up=runner))
+    return out
 
 
 class TextClassifier:
@@ -312,8 +356,10 @@ class TextClassifier:
         if self.keyword_weight > 0:
             kw = np.array([d.user_data.get(KEYWORD_KEY) or self._uniform for d in docs], dtype=np.float64)
             p = (1.0 - self.keyword_weight) * p + self.keyword_weight * kw
-        p = shrink(p, known)
-        return [_prediction(row, self.dismiss_threshold) for row in p]
+        trust = np.fromiter((FOREIGN_TRUST if d.user_data.get(FOREIGN_KEY) else 1.0 for d in docs),
+                            dtype=np.float64, count=len(docs))
+        p = shrink(p, known, trust=trust)
+        return _predictions(p, self.dismiss_threshold)
 
     def classify_many(self, texts: Iterable[str], batch_size: int = 1000, n_process: int = 1) -> Iterator[Prediction]:
         """Predictions for ``texts`` in order, a batch at a time (one ``textcat.predict`` per batch).

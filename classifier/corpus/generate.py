@@ -6,6 +6,10 @@ letter, a news line, a reply, a joke...) whose ``{slots}`` are filled from the f
 groups pick one alternative (an empty one makes the group optional). A noise pass then writes it the way people
 type: slang and abbreviations, dropped or repeated letters, upper case, hashtags, @mentions, links and emoji.
 
+Beside the frames, ``written/*.jsonl`` holds messages written one by one for jemput (``{"text", "label"}`` per line):
+free-form tweets, SMS and letters in every register, and hard negatives that use the topics' words. They are taken
+as they are, after the templated ones, and the whole is shuffled with the seed.
+
 Run ``python -m classifier.corpus.generate [--seed N] [--out FILE]``; the same seed writes the same file.
 """
 
@@ -21,6 +25,7 @@ from pathlib import Path
 from config.categories import DAMAGED_ROAD, FLOOD, GARBAGE, NOT_COMPLAINT, OTHER, TRANSJAKARTA
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "train.jsonl"
+WRITTEN = Path(__file__).resolve().parent / "written"
 
 # -- shared slots -------------------------------------------------------------------------------------------------
 # fmt: off
@@ -474,7 +479,7 @@ def _frames() -> dict[str, list[str]]:
         # hypotheticals, prayers, sympathy
         "semoga {area} gak banjir ya Allah",
         "stay safe buat warga {city} yang kena banjir {emo}", "hati-hati yang di jalan, hujan deres",
-        "turut prihatin buat korban banjir di {city}, semoga cepat surut", "kalau hujan terus bisa banjir nih",
+        "ikut sedih liat warga {city} kebanjiran, moga airnya lekas turun", "kalau hujan terus bisa banjir nih",
         "jangan lupa bawa payung, mendung banget {area}", "kasian warga {city}, semoga bantuan cepat datang",
         # tips, education
         "cara mencegah banjir: jangan buang sampah sembarangan, bersihkan saluran air secara rutin",
@@ -654,11 +659,30 @@ QUOTA: dict[str, int] = {FLOOD: 900, GARBAGE: 800, DAMAGED_ROAD: 800, TRANSJAKAR
                          NOT_COMPLAINT: 1600}
 
 
-def generate(seed: int = 13, quota: dict[str, int] | None = None) -> list[dict[str, str]]:
+def written(directory: Path = WRITTEN) -> list[dict[str, str]]:
+    """The hand-written messages of ``directory/*.jsonl`` in file and line order; each is its own ``frame``."""
+    from config.categories import LABELS
+
+    rows: list[dict[str, str]] = []
+    for path in sorted(directory.glob("*.jsonl")):
+        with path.open(encoding="utf-8") as fh:
+            for n, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                rec = json.loads(line)
+                text, label = " ".join(str(rec.get("text", "")).split()), rec.get("label")
+                if not text or label not in LABELS:
+                    raise ValueError(f"{path.name} line {n}: needs a text and one of the labels {list(LABELS)}")
+                rows.append({"text": text, "label": label, "frame": f"written:{path.stem}:{n}"})
+    return rows
+
+
+def generate(seed: int = 13, quota: dict[str, int] | None = None, extra: Path | None = WRITTEN) -> list[dict[str, str]]:
     """Labelled examples ``{"text", "label", "frame"}``, deduplicated, in a seeded random order.
 
     ``frame`` names the frame a message was built from: training holds out whole frames for calibration, so the
-    held-out messages are not near-copies of trained ones.
+    held-out messages are not near-copies of trained ones. ``extra``: a directory of hand-written messages to add
+    (:func:`written`), ``None`` for the templated ones only.
     """
     rng = random.Random(seed)
     frames = _frames()
@@ -681,6 +705,10 @@ def generate(seed: int = 13, quota: dict[str, int] | None = None) -> list[dict[s
             seen.add(text.lower())
             rows.append({"text": text, "label": label, "frame": f"{label}:{k}"})
             made += 1
+    for row in written(extra) if extra is not None else ():
+        if row["text"].lower() not in seen:
+            seen.add(row["text"].lower())
+            rows.append(row)
     rng.shuffle(rows)
     return rows
 

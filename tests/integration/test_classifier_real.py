@@ -26,7 +26,7 @@ def labelled(shared_data: Path):
 
 def test_every_labelled_tweet_is_still_there(labelled) -> None:
     lines = (REPO / "bench" / "data" / "classifier_eval_labels.jsonl").read_text(encoding="utf-8").splitlines()
-    assert len(labelled) == len(lines) >= 600
+    assert len(labelled) == len(lines) >= 1400
 
 
 def test_the_model_beats_the_keyword_baseline_on_real_tweets(labelled) -> None:
@@ -39,7 +39,8 @@ def test_the_model_beats_the_keyword_baseline_on_real_tweets(labelled) -> None:
     model = evaluate(gold, [p.category for p in TextClassifier().classify_many(texts)])
     kw = KeywordClassifier()
     baseline = evaluate(gold, [kw.classify(t).category for t in texts])
-    assert model.macro_f1 >= 0.65
+    # measured on the 1,409 labelled tweets when the model was shipped: macro-F1 0.650, complaint recall 0.663
+    assert model.macro_f1 >= 0.63
     assert model.macro_f1 > baseline.macro_f1 + 0.1
     assert model.complaint_precision > baseline.complaint_precision
-    assert model.complaint_recall >= 0.55
+    assert model.complaint_recall >= 0.63

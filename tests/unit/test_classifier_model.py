@@ -236,3 +236,31 @@ def test_a_model_without_keyword_features_trains_and_answers_on_texts_with_no_wo
         answer = clf.classify(text)
         assert answer.category in LABELS and abs(sum(answer.scores.values()) - 1) < 1e-6
     assert clf.classify("😀").confidence == pytest.approx(1 / len(LABELS))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The weather is lovely today and I am going to the park", True),
+        ("Heute ist das Wetter in Berlin sehr schön", True),
+        ("okay so the bus just skipped Halte Pejaten entirely", False),  # "halte": an Indonesian word we know
+        ("USER USER semua pada mabok", False),  # function words say Indonesian
+        ("Hello world", False),  # too short to tell
+        ("banjir di depan rumah gw", False),
+    ],
+)
+def test_another_language_is_recognised(text: str, expected: bool) -> None:
+    from classifier.model import foreign
+    from classifier.normalise import tokens
+
+    assert foreign(tokens(text)) is expected
+
+
+def test_another_language_lowers_confidence_but_keeps_the_order(shipped: TextClassifier) -> None:
+    from classifier.model import shrink
+
+    p = np.array([[0.7, 0.1, 0.05, 0.05, 0.05, 0.05]])
+    low = shrink(p, np.array([10]), trust=np.array([0.4]))
+    assert list(np.argsort(-low[0])) == list(np.argsort(-p[0])) and low[0, 0] == pytest.approx(0.4 * 0.7 + 0.6 / 6)
+    english = shipped.classify("My landlord says the rent goes up again next month, what a week")
+    assert english.confidence < 0.5
