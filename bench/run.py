@@ -1,19 +1,26 @@
 #!/usr/bin/env python3
 """End-to-end benchmarks of the pipeline, on real tweets from ../shared/data/social.
 
-    python bench/run.py [--quick] [--n N] [--rate 500] [--duration S]
+    python bench/run.py [--quick] [--n N] [--rate 500] [--duration S] [--repeats R]
 
 Uses the Kafka broker and PostgreSQL named by JEMPUT_KAFKA__BOOTSTRAP_SERVERS and JEMPUT_DATABASE__URL, or starts
 its own (scripts/services, as CI does) and stops them after. Prints a table, then one JSON line with:
 
 - ``raw_passthrough_msgs_per_s``: a plain kafka-python consume -> produce -> flush -> commit loop on the same broker
-  with the same records: the transport's ceiling in this run;
+  with the same records and partition count: the transport's ceiling in this run. One untimed warm-up pass, then
+  the median of ``--repeats`` timed passes (each on fresh topics);
 - ``raw_insert_rows_per_s``: plain batched INSERTs of ticket-sized rows into the same database;
 - ``e2e_msgs_per_s``: Kafka + PostgreSQL, every stage its own process, N messages pre-loaded on the raw topic;
-  sustained rate between the first and the last ticket committed;
-- ``e2e_p50_s`` / ``e2e_p99_s``: received_at -> ticket committed, at a fixed offered load (``--rate``);
+  sustained rate between the first and the last ticket committed. The median of ``--repeats`` runs, each with
+  freshly started stage processes (cold caches) and its own message ids;
+- ``e2e_p50_s`` / ``e2e_p99_s``: received_at -> ticket committed, at a fixed offered load (``--rate``), on the
+  stage processes of the last e2e run;
 - ``embedded_msgs_per_s``: one ``jemput run`` process on the embedded log and SQLite;
-- ``ratio``: e2e / raw pass-through; ``peak_rss_mb``: peak resident memory per stage process.
+- ``ratio``: e2e / raw pass-through (the two medians); ``peak_rss_mb``: peak resident memory per stage process
+  (the highest over the e2e runs).
+
+``raw_passthrough_runs`` and ``e2e_runs`` list every timed run. Both throughputs are CPU-bound on a small machine:
+note the load average (printed) when comparing runs.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import json
 import os
 import signal
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -243,15 +251,19 @@ def main() -> int:
     ap.add_argument("--rate", type=float, default=500.0, help="offered load for the latency run (msg/s)")
     ap.add_argument("--duration", type=float, help="seconds of paced load (default 30; --quick 10)")
     ap.add_argument("--partitions", type=int, default=6, help="partitions per topic")
+    ap.add_argument("--repeats", type=int, help="timed runs of the raw pass-through and of e2e, median reported "
+                                               "(default 3; --quick 1)")
     args = ap.parse_args()
     n = args.n or (5_000 if args.quick else 50_000)
     duration = args.duration or (10.0 if args.quick else 30.0)
+    repeats = max(1, args.repeats or (1 if args.quick else 3))
 
     texts = real_texts()
     log(f"{len(texts)} real tweets, {n} messages per run")
     services, started = start_services()
     work = Path(tempfile.mkdtemp(prefix="jemput-bench-"))
-    results: dict[str, object] = {"n": n, "rate": args.rate, "machine": f"{os.cpu_count()} cpu"}
+    results: dict[str, object] = {"n": n, "rate": args.rate, "machine": f"{os.cpu_count()} cpu", "repeats": repeats,
+                                  "load_before": round(os.getloadavg()[0], 2)}
     rss: dict[str, float | None] = {}
     dbname = None
     try:
@@ -266,8 +278,14 @@ def main() -> int:
         write_messages(messages, texts, n, "b")
         records = raw_message_bytes(texts, n, "r")
 
-        log("raw pass-through (kafka-python consume -> produce) ...")
-        results["raw_passthrough_msgs_per_s"] = bench_passthrough(services["kafka"], records, args.partitions)
+        log("raw pass-through (kafka-python consume -> produce): warm-up ...")
+        bench_passthrough(services["kafka"], records[:5_000], args.partitions)
+        raw_runs = []
+        for k in range(repeats):
+            log(f"raw pass-through {k + 1}/{repeats} ...")
+            raw_runs.append(bench_passthrough(services["kafka"], records, args.partitions))
+        results["raw_passthrough_msgs_per_s"] = statistics.median(raw_runs)
+        results["raw_passthrough_runs"] = [round(r) for r in raw_runs]
 
         dbname, db = fresh_database(services["database"])
         log("raw batched inserts ...")
@@ -278,25 +296,35 @@ def main() -> int:
                          JEMPUT_KAFKA__GROUP_PREFIX=prefix.rstrip("."), JEMPUT_DATABASE__URL=db,
                          JEMPUT_KAFKA__PARTITIONS=str(args.partitions), JEMPUT_DATA_DIR=str(work / "kdata"),
                          **gazetteer)
-        log(f"e2e: pre-loading {n} messages on the raw topic ...")
-        jemput(["ingest", str(messages)], env, stdout=subprocess.DEVNULL)
-        procs = {}
-        try:
-            for stage in ("sink", "geocoder", "classifier"):
-                procs[stage] = start_stage(["run", stage], env, work / f"{stage}.log")
-            log("e2e: every stage its own process ...")
-            wait_tickets(lambda: ticket_stats(db, "file:b%")[0], n, 900, "e2e tickets")
-            count, first, last = ticket_stats(db, "file:b%")
-            results["e2e_msgs_per_s"] = (count - 1) / (last - first) if last and first and last > first else None
-            log(f"e2e latency: {args.rate:g} msg/s for {duration:g} s ...")
-            sent = paced_load(services["kafka"], prefix, texts, args.rate, duration)
-            wait_tickets(lambda: ticket_stats(db, "file:lat%")[0], sent, 300, "latency tickets")
-            lat = latencies(db)
-            results["e2e_p50_s"], results["e2e_p99_s"] = pct(lat, 50), pct(lat, 99)
-            for stage, p in procs.items():
-                rss[stage] = peak_rss_mb(p.pid)
-        finally:
-            stop(procs)
+        e2e_runs: list[float] = []
+        results["e2e_msgs_per_s"] = None  # (its place in the table)
+        for k in range(repeats):
+            ids = f"e{k}-"  # each run its own message ids (the sink would take repeated ones as redeliveries)
+            run_messages = work / f"messages-{k}.jsonl"
+            write_messages(run_messages, texts, n, ids)
+            log(f"e2e {k + 1}/{repeats}: pre-loading {n} messages on the raw topic ...")
+            jemput(["ingest", str(run_messages)], env, stdout=subprocess.DEVNULL)
+            procs = {}
+            try:
+                for stage in ("sink", "geocoder", "classifier"):
+                    procs[stage] = start_stage(["run", stage], env, work / f"{stage}.log")
+                log(f"e2e {k + 1}/{repeats}: every stage its own process ...")
+                wait_tickets(lambda ids=ids: ticket_stats(db, f"file:{ids}%")[0], n, 900, "e2e tickets")
+                count, first, last = ticket_stats(db, f"file:{ids}%")
+                if last and first and last > first:
+                    e2e_runs.append((count - 1) / (last - first))
+                if k == repeats - 1:
+                    log(f"e2e latency: {args.rate:g} msg/s for {duration:g} s ...")
+                    sent = paced_load(services["kafka"], prefix, texts, args.rate, duration)
+                    wait_tickets(lambda: ticket_stats(db, "file:lat%")[0], sent, 300, "latency tickets")
+                    lat = latencies(db)
+                    results["e2e_p50_s"], results["e2e_p99_s"] = pct(lat, 50), pct(lat, 99)
+                for stage, p in procs.items():
+                    rss[stage] = max(filter(None, (rss.get(stage), peak_rss_mb(p.pid))), default=None)
+            finally:
+                stop(procs)
+        results["e2e_msgs_per_s"] = statistics.median(e2e_runs) if e2e_runs else None
+        results["e2e_runs"] = [round(r) for r in e2e_runs]
 
         log("embedded: one process, SQLite ...")
         edata = work / "edata"
@@ -329,6 +357,7 @@ def main() -> int:
         if started:
             stop_services()
 
+    results["load_after"] = round(os.getloadavg()[0], 2)
     e2e, raw = results.get("e2e_msgs_per_s"), results.get("raw_passthrough_msgs_per_s")
     results["ratio"] = (e2e / raw) if isinstance(e2e, float) and isinstance(raw, float) and raw else None
     results["peak_rss_mb"] = {k: (round(v, 1) if v else None) for k, v in rss.items()}

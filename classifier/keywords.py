@@ -69,6 +69,8 @@ RUNNER_UP_RATIO = 0.5
 
 _TOPIC_LABELS: tuple[str, ...] = tuple(label for label in LABELS if label != NOT_COMPLAINT)
 _TOPIC_SUFFIX = ":topic"
+_TOPIC_KEYS: tuple[str, ...] = tuple(label + _TOPIC_SUFFIX for label in _TOPIC_LABELS)
+_NOT_COMPLAINT_INDEX = LABELS.index(NOT_COMPLAINT)
 _LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
 _HASHTAG = re.compile(r"#\w")
 
@@ -99,6 +101,12 @@ class _Atom:
     exact: frozenset[str]
     globs: tuple[re.Pattern[str], ...]
     number: bool
+    #: The globs of the form ``word*`` as their plain prefixes (``word``), for a quick test of new words.
+    prefixes: tuple[str, ...] = ()
+    #: The globs of the form ``*word*`` as their plain infixes (``word``).
+    infixes: tuple[str, ...] = ()
+    #: The other globs (``wo*rd``).
+    other_globs: tuple[re.Pattern[str], ...] = ()
 
     def matches(self, token: str) -> bool:
         if token in self.exact:
@@ -120,15 +128,25 @@ class _Pattern:
 def _compile_atom(item: str) -> _Atom:
     exact: set[str] = set()
     globs: list[re.Pattern[str]] = []
+    prefixes: list[str] = []
+    infixes: list[str] = []
+    other_globs: list[re.Pattern[str]] = []
     number = False
     for alt in item.split("|"):
         if alt == "#":
             number = True
         elif "*" in alt:
-            globs.append(re.compile(".*".join(re.escape(part) for part in alt.split("*"))))
+            glob = re.compile(".*".join(re.escape(part) for part in alt.split("*")))
+            globs.append(glob)
+            if alt.endswith("*") and "*" not in alt[:-1]:
+                prefixes.append(alt[:-1])
+            elif len(alt) > 2 and alt.startswith("*") and alt.endswith("*") and "*" not in alt[1:-1]:
+                infixes.append(alt[1:-1])
+            else:
+                other_globs.append(glob)
         elif alt:
             exact.add(alt)
-    return _Atom(frozenset(exact), tuple(globs), number)
+    return _Atom(frozenset(exact), tuple(globs), number, tuple(prefixes), tuple(infixes), tuple(other_globs))
 
 
 def _compile_pattern(source: str, effects: Mapping[str, float]) -> _Pattern:
@@ -153,26 +171,23 @@ def _compiled_rules() -> tuple[_Pattern, ...]:
 
 
 _ATOM_CACHE_SIZE = 200_000
-_NOWHERE: frozenset[int] = frozenset()
+_DECIDED_CACHE_SIZE = 100_000
+@dataclass(frozen=True, slots=True)
+class _WordHits:
+    """What one word contributes to rule matching (memoised per word, see :meth:`KeywordClassifier._hits_of`)."""
+
+    #: The atoms the word matches.
+    atoms: tuple[_Atom, ...]
+    #: Indices of the one-word rules the word alone makes match.
+    single: frozenset[int]
+    #: Indices of the longer rules whose first atom the word matches (they still need the words after it).
+    multi: frozenset[int]
+    #: The atoms of :attr:`atoms` that occur in longer rules: only their positions are ever looked at.
+    chained: tuple[_Atom, ...]
 
 
-class _Positions(dict):
-    """Atom -> positions where it matched; an atom that matched nowhere has no positions."""
-
-    def __missing__(self, _atom: _Atom) -> frozenset[int]:
-        return _NOWHERE
-
-
-def _matches(pattern: _Pattern, positions_of: dict[_Atom, frozenset[int]]) -> bool:
-    if len(pattern.atoms) == 1:
-        return bool(positions_of[pattern.atoms[0]])
-    current = positions_of[pattern.atoms[0]]
-    for atom, gap in zip(pattern.atoms[1:], pattern.gaps[1:], strict=True):
-        if not current:
-            return False
-        targets = positions_of[atom]
-        current = frozenset(j for p in current for j in range(p + 1, p + gap + 1) if j in targets)
-    return bool(current)
+#: What a word that matches no atom contributes (most words).
+_NO_HITS = _WordHits((), frozenset(), frozenset(), ())
 
 
 # -- the classifier ----------------------------------------------------------------------------------------------
@@ -196,11 +211,26 @@ class KeywordClassifier:
                 self._by_exact.setdefault(word, []).append(atom)
         self._number_atoms = tuple(a for a in atoms if a.number)
         self._glob_atoms = tuple(a for a in atoms if a.globs)
+        self._by_prefix: dict[str, list[_Atom]] = {}
+        for atom in self._glob_atoms:
+            for prefix in atom.prefixes:
+                self._by_prefix.setdefault(prefix, []).append(atom)
+        self._prefix_lengths = tuple(sorted({len(p) for p in self._by_prefix}))
+        self._other_glob_atoms = tuple(a for a in self._glob_atoms if a.infixes or a.other_globs)
         #: rule indices by their first atom: only rules whose first word occurs are tried
         self._rules_by_first: dict[_Atom, list[int]] = {}
         for i, rule in enumerate(self._rules):
             self._rules_by_first.setdefault(rule.atoms[0], []).append(i)
+        #: (atoms, gaps) of each rule, by index, for matching the longer rules
+        self._chains = tuple((rule.atoms, rule.gaps) for rule in self._rules)
+        #: (source, effects) of each rule, by index, for the scoring loop
+        self._rule_effects: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = tuple(
+            (rule.source, tuple(rule.effects.items())) for rule in self._rules
+        )
+        self._chained_atoms = frozenset(a for r in self._rules if len(r.atoms) > 1 for a in r.atoms)
         self._atoms_cache: dict[str, tuple[_Atom, ...]] = {}
+        self._hits_cache: dict[str, _WordHits] = {}
+        self._decided: dict[tuple, tuple[str, tuple[float, ...], float, str | None]] = {}
 
     def _atoms_of(self, word: str) -> tuple[_Atom, ...]:
         """The atoms ``word`` matches (memoised: the vocabulary of real text is small)."""
@@ -209,10 +239,40 @@ class KeywordClassifier:
             atoms = dict.fromkeys(self._by_exact.get(word, ()))
             if word.isdigit():
                 atoms.update(dict.fromkeys(self._number_atoms))
-            atoms.update(dict.fromkeys(a for a in self._glob_atoms if any(g.fullmatch(word) for g in a.globs)))
+            if "\n" in word:  # "word*" globs compile to "word.*", and "." does not match a newline
+                globbed = {a for a in self._glob_atoms if any(g.fullmatch(word) for g in a.globs)}
+            else:  # same answer: "word*" matches exactly the words starting with "word", "*word*" those with it
+                get = self._by_prefix.get
+                globbed = set()
+                for n in self._prefix_lengths:
+                    if n > len(word):
+                        break
+                    globbed.update(get(word[:n], ()))
+                for a in self._other_glob_atoms:
+                    if a not in globbed and (any(infix in word for infix in a.infixes)
+                                             or any(g.fullmatch(word) for g in a.other_globs)):
+                        globbed.add(a)
+            if globbed:
+                atoms.update(dict.fromkeys(a for a in self._glob_atoms if a in globbed))
             hit = tuple(atoms)
             if len(self._atoms_cache) < _ATOM_CACHE_SIZE:
                 self._atoms_cache[word] = hit
+        return hit
+
+    def _hits_of(self, word: str) -> _WordHits:
+        """:class:`_WordHits` of ``word`` (memoised like :meth:`_atoms_of`)."""
+        hit = self._hits_cache.get(word)
+        if hit is None:
+            atoms = self._atoms_of(word)
+            single: set[int] = set()
+            multi: set[int] = set()
+            for atom in atoms:
+                for i in self._rules_by_first.get(atom, ()):
+                    (single if len(self._rules[i].atoms) == 1 else multi).add(i)
+            chained = tuple(a for a in atoms if a in self._chained_atoms)
+            hit = _WordHits(atoms, frozenset(single), frozenset(multi), chained) if atoms else _NO_HITS
+            if len(self._hits_cache) < _ATOM_CACHE_SIZE:
+                self._hits_cache[word] = hit
         return hit
 
     @property
@@ -227,35 +287,72 @@ class KeywordClassifier:
     def classify_tokens(self, words: list[str], text: str) -> Prediction:
         """Classify already normalised ``words`` (:func:`classifier.normalise.tokens` of ``text``); ``text`` is
         read for mentions, links and question marks only."""
-        by_word: dict[str, list[int]] = {}
-        for i, w in enumerate(words):
-            by_word.setdefault(w, []).append(i)
-        found: dict[_Atom, set[int]] = {}
-        for w, where in by_word.items():
-            for atom in self._atoms_of(w):
-                found.setdefault(atom, set()).update(where)
-        positions_of = _Positions(found)
+        # A rule matches when its first atom occurs and (longer rules) its other atoms follow within their gaps.
+        # One-word rules need no positions; positions are only collected when a longer rule may match.
+        cached = self._hits_cache.get
+        hits = [cached(w) for w in words]
+        if None in hits:
+            hits = [h if h is not None else self._hits_of(w) for w, h in zip(words, hits, strict=True)]
+        matched: set[int] = set()
+        multi: set[int] = set()
+        chained_at: list[tuple[int, tuple[_Atom, ...]]] = []
+        for i, h in enumerate(hits):
+            if h is _NO_HITS:  # most words
+                continue
+            if h.single:
+                matched |= h.single
+            if h.multi:
+                multi |= h.multi
+            if h.chained:
+                chained_at.append((i, h.chained))
+        if multi:
+            found: dict[_Atom, set[int]] = {}
+            for i, atoms in chained_at:
+                for atom in atoms:
+                    where = found.get(atom)
+                    if where is None:
+                        found[atom] = {i}
+                    else:
+                        where.add(i)
+            chains = self._chains
+            for r in multi:  # what _matches does, inlined: the chain of positions, atom after atom
+                atoms, gaps = chains[r]
+                current = found[atoms[0]]  # the first atom of every candidate occurs (that made it one)
+                for k in range(1, len(atoms)):
+                    targets = found.get(atoms[k])
+                    if not targets:
+                        break
+                    gap = gaps[k]
+                    if gap == 1:
+                        current = {p + 1 for p in current if p + 1 in targets}
+                    else:
+                        current = {j for p in current for j in range(p + 1, p + gap + 1) if j in targets}
+                    if not current:
+                        break
+                else:
+                    matched.add(r)
 
         totals: dict[str, float] = {}
         evidence: list[str] = []
-        candidates = sorted({i for atom in found for i in self._rules_by_first.get(atom, ())})
-        for rule in (self._rules[i] for i in candidates):
-            if _matches(rule, positions_of):
-                evidence.append(rule.source)
-                for key, weight in rule.effects.items():
-                    totals[key] = totals.get(key, 0.0) + weight
-        for handle in dict.fromkeys(mentions(text)):
-            for part, effects in HANDLE_CUES:
-                if part in handle:
-                    evidence.append("@" + handle)
-                    for key, weight in effects.items():
-                        totals[key] = totals.get(key, 0.0) + weight
-                    break
+        effects_of = self._rule_effects
+        for i in sorted(matched):  # rule order: the sums are added up in the same order every time
+            source, effects = effects_of[i]
+            evidence.append(source)
+            for key, weight in effects:
+                totals[key] = totals.get(key, 0.0) + weight
+        if "@" in text or not text.isascii():  # folding can make an @ (a full-width one) out of non-ASCII only
+            for handle in dict.fromkeys(mentions(text)):
+                for part, effects in HANDLE_CUES:
+                    if part in handle:
+                        evidence.append("@" + handle)
+                        for key, weight in effects.items():
+                            totals[key] = totals.get(key, 0.0) + weight
+                        break
 
         if _LINK.search(text):
             evidence.append("<link>")
             totals[NOT_COMPLAINT] = totals.get(NOT_COMPLAINT, 0.0) + LINK_CUE
-        if len(_HASHTAG.findall(text)) >= 3:
+        if "#" in text and len(_HASHTAG.findall(text)) >= 3:
             evidence.append("<hashtags>")
             totals[NOT_COMPLAINT] = totals.get(NOT_COMPLAINT, 0.0) + HASHTAGS_CUE
         return self._decide(totals, question="?" in text, evidence=tuple(evidence))
@@ -263,31 +360,46 @@ class KeywordClassifier:
     def _decide(
         self, totals: Mapping[str, float], *, question: bool, evidence: tuple[str, ...]
     ) -> Prediction:
-        problem = {label: max(0.0, totals.get(label, 0.0)) for label in _TOPIC_LABELS}
-        topic = {label: max(0.0, totals.get(label + _TOPIC_SUFFIX, 0.0)) for label in _TOPIC_LABELS}
-        cue = max(0.0, totals.get(COMPLAINT, 0.0))
-        not_cue = max(0.0, totals.get(NOT_COMPLAINT, 0.0))
-        any_problem = any(v > 0 for v in problem.values())
+        # The verdict depends on the totals and the question mark only, and few combinations occur: memoised.
+        key = (question, *totals.items())
+        hit = self._decided.get(key)
+        if hit is None:
+            hit = self._decide_uncached(totals, question)
+            if len(self._decided) < _DECIDED_CACHE_SIZE:
+                self._decided[key] = hit
+        category, values, confidence, runner_up = hit
+        return Prediction(category, dict(zip(LABELS, values, strict=True)), confidence, runner_up, evidence)
+
+    def _decide_uncached(
+        self, totals: Mapping[str, float], question: bool
+    ) -> tuple[str, tuple[float, ...], float, str | None]:
+        get = totals.get
+        problem = [max(0.0, get(label, 0.0)) for label in _TOPIC_LABELS]
+        topic = [max(0.0, get(key, 0.0)) for key in _TOPIC_KEYS]
+        cue = max(0.0, get(COMPLAINT, 0.0))
+        not_cue = max(0.0, get(NOT_COMPLAINT, 0.0))
+        any_problem = any(v > 0 for v in problem)
         something_wrong = any_problem or cue >= CUE_THRESHOLD
         topic_factor = 1.0 if something_wrong else TOPIC_ONLY_FACTOR
         if question and not something_wrong:
             not_cue += QUESTION_CUE
 
-        logits: dict[str, float] = {}
-        for label in _TOPIC_LABELS:
-            value = problem[label] + topic_factor * topic[label]
+        bonus = CUE_BONUS * min(cue, 3.0)
+        logits: list[float] = []
+        for p, t in zip(problem, topic, strict=True):
+            value = p + topic_factor * t
             if value > 0:
-                value += CUE_BONUS * min(cue, 3.0)
-            logits[label] = value
-        logits[NOT_COMPLAINT] = NOT_COMPLAINT_BASE + not_cue
+                value += bonus
+            logits.append(value)
+        logits.insert(_NOT_COMPLAINT_INDEX, NOT_COMPLAINT_BASE + not_cue)  # now in LABELS order
 
-        top = max(logits.values())
-        exps = {label: math.exp(logits[label] - top) for label in LABELS}
-        total = sum(exps.values())
-        scores = {label: exps[label] / total for label in LABELS}
-        # LABELS order breaks ties deterministically.
-        ranked = sorted(LABELS, key=lambda label: -scores[label])
+        top = max(logits)
+        exps = [math.exp(v - top) for v in logits]
+        total = sum(exps)
+        values = [e / total for e in exps]
+        # LABELS order breaks ties deterministically (sorted is stable).
+        ranked = sorted(range(len(LABELS)), key=lambda k: -values[k])
         best, second = ranked[0], ranked[1]
-        confidence = min(1.0, scores[best])
-        runner_up = second if scores[second] >= RUNNER_UP_RATIO * scores[best] else None
-        return Prediction(best, scores, confidence, runner_up, evidence)
+        confidence = min(1.0, values[best])
+        runner_up = LABELS[second] if values[second] >= RUNNER_UP_RATIO * values[best] else None
+        return LABELS[best], tuple(values), confidence, runner_up

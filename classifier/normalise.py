@@ -189,32 +189,54 @@ def mentions(text: str) -> list[str]:
     return [m.group(1) for m in _MENTION.finditer(fold(text))]
 
 
-def _expand(raw_tokens: Iterable[str]) -> list[str]:
-    vocab = vocabulary()
-    raw = list(raw_tokens)
-    out: list[str] = []
-    for i, tok in enumerate(raw):
-        if tok == "tj" and i + 1 < len(raw) and raw[i + 1] in TANJUNG_NEXT:
-            out.append("tanjung")
-            continue
+_EXPAND_CACHE: dict[str, tuple[str, ...]] = {}
+
+
+def _expand_token(tok: str, vocab: frozenset[str]) -> tuple[str, ...]:
+    """The normal words of one raw token (other than ``tj``, which depends on the next one); memoised."""
+    hit = _EXPAND_CACHE.get(tok)
+    if hit is None:
         m = _REDUPLICATED.fullmatch(tok)
         pieces = [m.group(1), m.group(1)] if m else _PIECE.findall(tok)
+        out: list[str] = []
         for piece in pieces:
             if piece[0].isdigit():
                 out.append(piece)
             else:
                 out.extend(_map_word(piece, vocab))
+        hit = tuple(out)
+        if len(_EXPAND_CACHE) < _MAP_CACHE_SIZE:
+            _EXPAND_CACHE[tok] = hit
+    return hit
+
+
+def _expand(raw_tokens: Iterable[str]) -> list[str]:
+    vocab = vocabulary()
+    raw = raw_tokens if isinstance(raw_tokens, list) else list(raw_tokens)
+    out: list[str] = []
+    cache_get = _EXPAND_CACHE.get
+    last = len(raw) - 1
+    for i, tok in enumerate(raw):
+        if tok == "tj" and i < last and raw[i + 1] in TANJUNG_NEXT:
+            out.append("tanjung")
+            continue
+        hit = cache_get(tok)
+        out.extend(hit if hit is not None else _expand_token(tok, vocab))
     return out
 
 
 def tokens(text: str) -> list[str]:
     """The normalised words of ``text`` (see the module docstring)."""
     text = fold(text)
+    # each pattern below needs its marker character: skip the passes that cannot match (most texts)
     if "\\" in text:
         text = _ESCAPE.sub(" ", text)
-    text = _URL.sub(" ", text)
-    text = _MENTION.sub(" ", text)
-    text = _HASHTAG.sub(lambda m: " " + " ".join(split_hashtag(m.group(1))) + " ", text)
+    if "/" in text or "www." in text:
+        text = _URL.sub(" ", text)
+    if "@" in text:
+        text = _MENTION.sub(" ", text)
+    if "#" in text:
+        text = _HASHTAG.sub(lambda m: " " + " ".join(split_hashtag(m.group(1))) + " ", text)
     return _expand(_TOKEN.findall(text))
 
 

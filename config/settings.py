@@ -70,7 +70,11 @@ class KafkaSettings(_Section):
         300000, ge=1000, description="Longest time between polls before the consumer is considered stuck."
     )
     request_timeout_ms: int = Field(30000, ge=1000, description="Producer/consumer request timeout.")
-    linger_ms: int = Field(5, ge=0, description="Producer linger: how long to wait to fill a batch.")
+    linger_ms: int = Field(
+        100, ge=0, description="Producer linger: how long to wait to fill a batch. Every jemput producer flushes "
+        "after its batch, which sends at once; the linger only keeps part-filled batches from going out (as more, "
+        "smaller requests) while a stage is still producing its batch."
+    )
 
 
 class EmbeddedSettings(_Section):

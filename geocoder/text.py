@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pipeline.text import drop_latin_marks
 
@@ -22,9 +22,11 @@ def fold_word(word: str) -> str:
     return drop_latin_marks(unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", word).casefold()))
 
 
-@dataclass(frozen=True)
-class Token:
-    """One word of a text: its folded form and its character offsets in the original text."""
+class Token(NamedTuple):
+    """One word of a text: its folded form and its character offsets in the original text.
+
+    A named tuple, not a dataclass: a text has dozens of them and a frozen dataclass costs twice as much to make
+    (the geocoder stage's hot spot)."""
 
     norm: str
     start: int

@@ -40,6 +40,7 @@ from pipeline.transport.base import Consumer, Producer, Record, Transport
 log = logging.getLogger("jemput.runner")
 
 KIND_PERMANENT = "permanent"
+_SCHEMA_HEADER = (topics.H_SCHEMA, str(SCHEMA_VERSION).encode())
 KIND_EXHAUSTED = "transient-exhausted"
 
 
@@ -90,6 +91,7 @@ class StageRunner:
         self.stop_event = stop_event or threading.Event()
         self.state = RunnerState()
         self._now = now
+        self._end_to_end = self.metrics.end_to_end_seconds.labels(processor.name)
         self._dlq_topic = topics.dlq(processor.input_topic)
         out_topics = [processor.input_topic, self._dlq_topic]
         if processor.output_topic:
@@ -168,20 +170,27 @@ class StageRunner:
     def _handle(self, records: Sequence[Record]) -> None:
         name = self.processor.name
         pending: list[tuple[Record, RawMessage]] = []
-        for rec in records:
-            if len(rec.value) > self.settings.max_message_bytes:
-                self.metrics.messages_in.labels(name, "unknown").inc()
-                self._dead_letter(rec, f"record of {len(rec.value)} bytes exceeds max_message_bytes "
-                                       f"({self.settings.max_message_bytes})", KIND_PERMANENT, 1, "unknown")
-                continue
-            try:
-                msg = decode(self.processor.input_model, rec.value)
-            except DecodeError as exc:
-                self.metrics.messages_in.labels(name, "unknown").inc()
-                self._dead_letter(rec, f"decode: {exc.reason}", KIND_PERMANENT, 1, "unknown")
-                continue
-            self.metrics.messages_in.labels(name, msg.channel).inc()
-            pending.append((rec, msg))
+        arrived: dict[str, int] = {}  # channel -> records, counted once per batch (metrics are per channel)
+        max_bytes = self.settings.max_message_bytes
+        model = self.processor.input_model
+        try:
+            for rec in records:
+                if len(rec.value) > max_bytes:
+                    arrived["unknown"] = arrived.get("unknown", 0) + 1
+                    self._dead_letter(rec, f"record of {len(rec.value)} bytes exceeds max_message_bytes "
+                                           f"({max_bytes})", KIND_PERMANENT, 1, "unknown")
+                    continue
+                try:
+                    msg = decode(model, rec.value)
+                except DecodeError as exc:
+                    arrived["unknown"] = arrived.get("unknown", 0) + 1
+                    self._dead_letter(rec, f"decode: {exc.reason}", KIND_PERMANENT, 1, "unknown")
+                    continue
+                arrived[msg.channel] = arrived.get(msg.channel, 0) + 1
+                pending.append((rec, msg))
+        finally:
+            for channel, count in arrived.items():
+                self.metrics.messages_in.labels(name, channel).inc(count)
 
         attempt = 1  # attempts of the transient, bounded kind
         outage_attempt = 0
@@ -196,31 +205,38 @@ class StageRunner:
             retry: list[tuple[Record, RawMessage]] = []
             transient_seen = unavailable_seen = False
             retry_after: float | None = None
-            for (rec, msg), out in zip(pending, outcomes, strict=True):
-                if isinstance(out, UnavailableError):
-                    unavailable_seen = True
-                    retry.append((rec, msg))
-                    self._note_outage(out)
-                elif isinstance(out, TransientError):
-                    if attempt < self.settings.max_attempts:
-                        transient_seen = True
+            done: dict[str, int] = {}  # channel -> messages produced or written, counted once per pass
+            now = self._now()  # the end of this stage for the batch, for the end-to-end latency metric
+            try:
+                for (rec, msg), out in zip(pending, outcomes, strict=True):
+                    if isinstance(out, UnavailableError):
+                        unavailable_seen = True
                         retry.append((rec, msg))
-                        if out.retry_after is not None:
-                            retry_after = max(retry_after or 0.0, out.retry_after)
+                        self._note_outage(out)
+                    elif isinstance(out, TransientError):
+                        if attempt < self.settings.max_attempts:
+                            transient_seen = True
+                            retry.append((rec, msg))
+                            if out.retry_after is not None:
+                                retry_after = max(retry_after or 0.0, out.retry_after)
+                        else:
+                            self._dead_letter(rec, _describe(out), KIND_EXHAUSTED, attempt, msg.channel)
+                    elif isinstance(out, BaseException):
+                        if not isinstance(out, PermanentError):
+                            log.warning("stage %s: unexpected %s on %s: %s", name, type(out).__name__,
+                                        msg.message_id, out)
+                        self._dead_letter(rec, _describe(out), KIND_PERMANENT, attempt, msg.channel)
                     else:
-                        self._dead_letter(rec, _describe(out), KIND_EXHAUSTED, attempt, msg.channel)
-                elif isinstance(out, BaseException):
-                    if not isinstance(out, PermanentError):
-                        log.warning("stage %s: unexpected %s on %s: %s", name, type(out).__name__, msg.message_id, out)
-                    self._dead_letter(rec, _describe(out), KIND_PERMANENT, attempt, msg.channel)
-                else:
-                    if out is not None:
-                        try:
-                            self._produce(out)
-                        except PermanentError as exc:  # the transport refuses this output (e.g. too large)
-                            self._dead_letter(rec, _describe(exc), KIND_PERMANENT, attempt, msg.channel)
-                            continue
-                    self.metrics.messages_out.labels(name, msg.channel).inc()
+                        if out is not None:
+                            try:
+                                self._produce(out, now)
+                            except PermanentError as exc:  # the transport refuses this output (e.g. too large)
+                                self._dead_letter(rec, _describe(exc), KIND_PERMANENT, attempt, msg.channel)
+                                continue
+                        done[msg.channel] = done.get(msg.channel, 0) + 1
+            finally:
+                for channel, count in done.items():
+                    self.metrics.messages_out.labels(name, channel).inc(count)
             pending = retry
             if not pending:
                 break
@@ -236,14 +252,14 @@ class StageRunner:
         self.state.stalled_since = None
 
     # -- output -----------------------------------------------------------------------------------
-    def _produce(self, out: RawMessage) -> None:
+    def _produce(self, out: RawMessage, now: datetime | None = None) -> None:
         assert self.processor.output_topic is not None, "a terminal stage must return None"
-        headers = [(topics.H_SCHEMA, str(SCHEMA_VERSION).encode()),
-                   (topics.H_TRACE, (out.trace_id or out.message_id).encode())]
-        self.producer.send(self.processor.output_topic, encode(out), key=out.message_id.encode(), headers=headers)
+        key = out.message_id.encode()
+        headers = [_SCHEMA_HEADER, (topics.H_TRACE, out.trace_id.encode() if out.trace_id else key)]
+        self.producer.send(self.processor.output_topic, encode(out), key=key, headers=headers)
         self.state.produced += 1
-        delay = (self._now() - out.received_at).total_seconds()
-        self.metrics.end_to_end_seconds.labels(self.processor.name).observe(max(0.0, delay))
+        delay = ((now or self._now()) - out.received_at).total_seconds()
+        self._end_to_end.observe(max(0.0, delay))
 
     def _dead_letter(self, rec: Record, error: str, kind: str, attempts: int, channel: str) -> None:
         headers = [(k, v) for k, v in rec.headers if not k.startswith("jemput-dlq-")]

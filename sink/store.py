@@ -387,13 +387,28 @@ def initial_status(message: LocatedMessage) -> str:
 _JSON_FIELDS = ("media", "raw", "scores")
 
 
+def _plainly_json(value: Any) -> bool:
+    """True for the values the JSON fields usually hold and that always serialise: None, a tuple of strings, a
+    dict of finite floats by string (a quick check; anything else is tried with :func:`_json_dumps`)."""
+    if value is None:
+        return True
+    if type(value) is tuple:
+        return all(type(v) is str for v in value)
+    if type(value) is dict:
+        return all(type(k) is str and type(v) is float and math.isfinite(v) for k, v in value.items())
+    return False
+
+
 def _ticket_row(m: LocatedMessage, now: datetime, router: Router) -> dict[str, Any]:
     """The ``tickets`` row of ``m``. Raises :class:`BadTicket` for a value the store cannot hold as JSON (NaN or
     Infinity, which json.loads accepts upstream but no JSON column should keep): checked here so that both
     backends reject it alike, before the database is involved."""
     for name in _JSON_FIELDS:
+        value = getattr(m, name)
+        if _plainly_json(value):
+            continue
         try:
-            _json_dumps(getattr(m, name))
+            _json_dumps(value)
         except (TypeError, ValueError) as exc:
             raise BadTicket(f"{m.message_id}: {name} cannot be stored as JSON: {exc}") from None
     loc = m.location

@@ -16,6 +16,7 @@ Every kafka-python error that escapes becomes a ``TransportError`` with a readab
 
 from __future__ import annotations
 
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -26,6 +27,7 @@ from typing import Any, TypeVar
 import kafka.errors as kafka_errors
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import OffsetSpec
+from kafka.partitioner import DefaultPartitioner
 from kafka.producer.future import FutureRecordMetadata
 from kafka.structs import OffsetAndMetadata
 
@@ -85,15 +87,54 @@ def _retrying(what: str, call: Callable[[], T], timeout_s: float) -> T:
 def _record(cr: Any, topic: str) -> Record:
     """A :class:`~pipeline.transport.base.Record` from a kafka-python ``ConsumerRecord`` (``topic``: its logical
     name, without the deployment's topic prefix)."""
+    value, key, headers = cr.value, cr.key, cr.headers
     return Record(
-        topic=topic,
-        partition=cr.partition,
-        offset=cr.offset,
-        value=b"" if cr.value is None else bytes(cr.value),
-        key=None if cr.key is None else bytes(cr.key),
-        headers=tuple((k, b"" if v is None else bytes(v)) for k, v in (cr.headers or ())),
-        timestamp_ms=cr.timestamp,
+        topic,
+        cr.partition,
+        cr.offset,
+        b"" if value is None else value if type(value) is bytes else bytes(value),
+        None if key is None else key if type(key) is bytes else bytes(key),
+        tuple([(k, b"" if v is None else v if type(v) is bytes else bytes(v)) for k, v in headers]) if headers else (),
+        cr.timestamp,
     )
+
+
+_M = 0x5BD1E995
+_WORDS = struct.Struct("<I").iter_unpack
+
+
+def _murmur2(data: bytes) -> int:
+    """kafka-python's (and the Java client's) murmur2 of ``data``, the same value in about half the time."""
+    length = len(data)
+    h = 0x9747B28C ^ length
+    n4 = length & ~3
+    for (k,) in _WORDS(data[:n4]):
+        k = (k * _M) & 0xFFFFFFFF
+        k ^= k >> 24
+        h = ((h * _M) & 0xFFFFFFFF) ^ ((k * _M) & 0xFFFFFFFF)
+    extra = length & 3
+    if extra:
+        if extra >= 3:
+            h ^= data[n4 + 2] << 16
+        if extra >= 2:
+            h ^= data[n4 + 1] << 8
+        h = ((h ^ data[n4]) * _M) & 0xFFFFFFFF
+    h ^= h >> 13
+    h = (h * _M) & 0xFFFFFFFF
+    return h ^ (h >> 15)
+
+
+class _KeyPartitioner(DefaultPartitioner):
+    """kafka-python's default partitioner (murmur2 of the key over the sorted partitions, like the Java client),
+    with a quicker hash; records without a key are left to the default."""
+
+    def partition(self, topic, key, serialized_key, value, serialized_value, cluster):  # noqa: ANN001, ANN201
+        if serialized_key is not None:
+            partitions = cluster.partitions_for_topic(topic)
+            if partitions:
+                ordered = sorted(partitions)
+                return ordered[(_murmur2(serialized_key) & 0x7FFFFFFF) % len(ordered)]
+        return super().partition(topic, key, serialized_key, value, serialized_value, cluster)
 
 
 class KafkaTransport(Transport):
@@ -356,6 +397,7 @@ class _KafkaProducer(Producer):
             batch_size=256 * 1024,  # a stage produces whole batches at once: fewer, larger requests
             max_request_size=MAX_RECORD_BYTES,
             max_block_ms=s.request_timeout_ms,
+            partitioner=_KeyPartitioner(),
         )
         self._pending: list[_Pending] = []
         self._lock = threading.Lock()
@@ -451,7 +493,11 @@ class _KafkaConsumer(Consumer):
         with _translated(f"polling {', '.join(self.topics)}"):
             batches = self._consumer.poll(timeout_ms=max(0, int(timeout_s * 1000)), max_records=max_records)
         logical = self._t.logical
-        return [_record(cr, logical(cr.topic)) for batch in batches.values() for cr in batch]
+        out: list[Record] = []
+        for tp, batch in batches.items():
+            topic = logical(tp.topic)
+            out.extend([_record(cr, topic) for cr in batch])
+        return out
 
     def commit(self, records: Sequence[Record]) -> None:
         highest: dict[TopicPartition, int] = {}
@@ -491,25 +537,12 @@ class _KafkaConsumer(Consumer):
 
     def lag(self) -> int:
         """Uncommitted records over every partition of the subscribed topics (not only the assigned ones, so a
-        consumer that has not joined its group yet does not look drained)."""
-        with _translated(f"computing the lag of group {self.group}"):
-            partitions = [TopicPartition(t, p) for t in self._physical_topics
-                          for p in (self._consumer.partitions_for_topic(t) or ())]
-            if not partitions:
-                return 0
-            ends = self._consumer.end_offsets(partitions, timeout_ms=self._timeout_ms)
-            uncommitted = []
-            lag = 0
-            for tp in partitions:
-                done = self._consumer.committed(tp, timeout_ms=self._timeout_ms)
-                if done is None:
-                    uncommitted.append(tp)
-                else:
-                    lag += max(0, ends[tp] - done)
-            if uncommitted:
-                firsts = self._consumer.beginning_offsets(uncommitted, timeout_ms=self._timeout_ms)
-                lag += sum(max(0, ends[tp] - firsts[tp]) for tp in uncommitted)
-            return lag
+        consumer that has not joined its group yet does not look drained).
+
+        Asked through the transport's admin client (:meth:`KafkaTransport.group_lag`): on the consumer's own
+        connection the offset requests queue behind its long-polling fetch and could wait up to
+        ``fetch_max_wait_ms`` each, stalling the stage."""
+        return self._t.group_lag(self.group, self.topics)
 
     def close(self) -> None:
         """Leave the group at once, so its partitions move to the other members without waiting for the session
