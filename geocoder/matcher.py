@@ -30,7 +30,7 @@ Passing mentions and contradictions
 -----------------------------------
 A name named in passing is not read: after "ke" / "arah" / "menuju" / "lewat" (a destination or a way through;
 not after a verb of going there to act, "turun ke", "meninjau ke"), the ends of a journey ("dari X ... ke/sampai
-Y"), the ends of a route or segment ("X - Y", "X -> Y"), the rest of such a name's address, and every name of a
+Y"), the ends of a route or segment ("X - Y", "X -> Y", "antara X dan Y"), the rest of such a name's address, and every name of a
 message giving transit advice ("naik rute ...", "turun di halte X"). When the remaining names contradict the best
 reading (neither lies in the other, nor within :data:`NEAR_METRES` for a place), the answer is the area they share,
 or nothing. Names that never contradict: streets (their names repeat; also a halte's name after a street word), hashtags, a name lent to a street or a
@@ -51,7 +51,11 @@ Places
 ------
 When the pack has places, :class:`geocoder.places.PlaceFinder` (spaCy PhraseMatcher) reads them; a place is a
 reading one step more specific than a kelurahan (precision "street" or "place", its own point). A strong place hit
-replaces the admin names inside its span; a weak one only corroborates. When a place and a kelurahan announced by
+replaces the admin names inside its span; a weak one only corroborates, unless it is a longer name holding an admin
+name that is not a common word ("Senayan Bank DKI" is the halte, not the kelurahan Senayan). A station whose point
+lies within :data:`STATION_BORDER_M` of another kelurahan gives only the area they share (railways bound many
+kelurahan). The name of a water gauge or floodgate ("Pintu Air Manggarai", "PA Karet", "tinggi air Manggarai")
+gives at most its kota (:class:`Evidence` basis ``gauge``). When a place and a kelurahan announced by
 its level word tie ("Jl. Mandor Hasan, Kel. Cipayung"), the kelurahan wins: a street's point is one spot of a line.
 After a level word, a name one edit away is accepted ("Kecamatan Pesanggarahan"). When the reading is a kelurahan
 and the text names one of its RW ("RW 04", "RT 10/05"), the RW's point is given (precision "place").
@@ -221,13 +225,25 @@ _FACILITY_WORDS: Final[frozenset[str]] = frozenset(
         "jl", "jln", "jalan", "gg", "gang", "air", "stasiun", "st", "halte", "terminal", "pasar", "jembatan",
         "kali", "sungai", "tol", "underpass", "flyover", "layang", "mall", "itc", "rs", "rsud", "puskesmas", "sdn",
         "smpn", "sman", "smp", "sma", "masjid", "gor", "taman", "situ", "waduk", "kanal", "komplek", "kompleks",
-        "perumahan", "apartemen", "lapangan", "universitas", "kampus", "plaza", "polsek", "gardu",
+        "perumahan", "apartemen", "lapangan", "universitas", "kampus", "plaza", "polsek", "gardu", "rusun",
+        "rusunawa", "rsu", "rsia", "lapas", "rutan", "stadion",
     }
 )
+#: Words before a name that make it a water gauge or a floodgate ("Pintu Air Manggarai", "PA Karet", "Pos Angke
+#: Hulu", "TMA Manggarai", "tinggi air Manggarai"): a measuring point on a river, which often forms the boundary of
+#: kelurahan (and may lie outside DKI: Pos Angke Hulu is in Tangerang). "pos" counts only in a message that gives a
+#: water alert level ("Siaga 1").
+_GAUGE_WORDS: Final[frozenset[str]] = frozenset({"pa", "tma", "bendung", "bendungan"})
+_GAUGE_PAIRS: Final[frozenset[tuple[str, str]]] = frozenset({("pintu", "air"), ("tinggi", "air"), ("muka", "air")})
+_ALERT = re.compile(r"\bsiaga\s*(?:[1-4]|i{1,3}|iv)\b", re.IGNORECASE)
+#: "antara X dan Y": the place lies between two named places, neither of which is it (like a segment "X - Y").
+_BETWEEN_WORDS: Final[frozenset[str]] = frozenset({"antara", "diantara"})
 #: A word after a name that makes it a numbered street or gang ("Kebon Pala II", "Laksana 3").
 _NUMBERED = re.compile(r"\d{1,2}|i{1,3}|iv|v|vi{1,3}|ix|x")
 #: A place within this distance of an area (a street through it, a halte on its boundary) agrees with it.
 NEAR_METRES: Final = 1_000.0
+#: A station whose point lies this near another kelurahan is read as the area both share (:meth:`Matcher.read`).
+STATION_BORDER_M: Final = 100.0
 #: How near (in characters) "Jakarta" must stand to a name to vouch for it when a city outside DKI is named too.
 _DKI_NEAR_CHARS: Final = 40
 #: Words that anchor a name to where something is, ending the search for a movement word before it ("ke lokasi
@@ -283,10 +299,16 @@ def _mark_passing(text: str, tokens: Sequence[Token], found: Sequence[Mention]) 
     street or a facility marked."""
     starts = [t.start for t in tokens]
     out: list[Mention] = []
+    alert = _ALERT.search(text) is not None
+    between_end = -1  # where the first end of "antara X dan Y" ended, while its second end is awaited
     for m in found:
         i = bisect_left(starts, m.start)
         j = max(i, bisect_left(starts, m.end) - 1)
         cue, k = _cue_before(text, tokens, i)
+        between = _word_before(tokens, i) in _BETWEEN_WORDS
+        if not between and between_end >= 0 and _word_before(tokens, i) in _AND_WORDS:
+            between = m.start - between_end <= 60  # "antara Stasiun Taman Kota dan Stasiun Bojong Indah"
+        between_end = m.end if between and between_end < 0 else -1
         window_after = tokens[j + 1 : j + 1 + _JOURNEY_WORDS]
         if cue in _TO_WORDS:
             # "ke Blok M", "arah Cempaka Putih", "lewat Gambir", "ke Plaza Senayan" -- but not where someone goes to
@@ -304,6 +326,7 @@ def _mark_passing(text: str, tokens: Sequence[Token], found: Sequence[Mention]) 
             passing = any(t.norm in _FROM_WORDS for t in tokens[max(0, k - _JOURNEY_WORDS) : k])
         else:
             passing = False
+        passing = passing or between
         if not passing:
             # "Pinang Ranti - Pluit", "manggarai-ui": the ends of a route or a segment
             passing = bool(
@@ -317,8 +340,30 @@ def _mark_passing(text: str, tokens: Sequence[Token], found: Sequence[Mention]) 
             or (j + 1 < len(tokens) and _NUMBERED.fullmatch(tokens[j + 1].norm) is not None)
             or _near_before(tokens, i)
         )
-        out.append(replace(m, passing=passing, tag=tag, borrowed=borrowed) if passing or tag or borrowed else m)
+        gauge = _gauge_before(tokens, i, alert)
+        borrowed = borrowed or gauge
+        if passing or tag or borrowed:
+            m = replace(m, passing=passing, tag=tag, borrowed=borrowed, gauge=gauge)
+        out.append(m)
     return out
+
+
+def _word_before(tokens: Sequence[Token], i: int) -> str:
+    """The word before token ``i``, skipping the kind words of a place ("antara Stasiun X", "dan Halte Y")."""
+    k = i - 1
+    while k >= 0 and tokens[k].norm in _PASSING_FILLERS:
+        k -= 1
+    return tokens[k].norm if k >= 0 else ""
+
+
+def _gauge_before(tokens: Sequence[Token], i: int, alert: bool) -> bool:
+    """Whether the name at token ``i`` is that of a water gauge or floodgate (see :data:`_GAUGE_WORDS`)."""
+    if i == 0:
+        return False
+    word = tokens[i - 1].norm
+    if word in _GAUGE_WORDS or (word == "pos" and alert):
+        return True
+    return i >= 2 and (tokens[i - 2].norm, word) in _GAUGE_PAIRS
 
 
 def _cue_before(text: str, tokens: Sequence[Token], i: int) -> tuple[str, int]:
@@ -383,6 +428,8 @@ class Mention:
     borrowed: bool = False
     #: A place hit's trigger word ("halte" in "Halte Harmoni", "jl" in "Jl. Kemang Raya"), "" without one.
     trigger: str = ""
+    #: The name of a water gauge or floodgate ("Pintu Air Manggarai", "PA Karet"): it gives at most a kota.
+    gauge: bool = False
 
     @property
     def candidates(self) -> tuple[Area | Place, ...]:
@@ -409,7 +456,7 @@ class _Scan:
 EVIDENCE_CLASSES: Final[tuple[str, ...]] = ("weak", "bare", "named", "address", "marked")
 #: Score of each basis before the adjustments (see :class:`Evidence`).
 _BASIS_SCORE: Final[Mapping[str, int]] = {
-    "weak": 0, "bare": 1, "place": 2, "stop": 3, "address": 3, "marked": 4,
+    "weak": 0, "gauge": 0, "bare": 1, "place": 2, "stop": 3, "address": 3, "marked": 4,
 }
 #: Trigger words announcing a halte or a station (not a street word before a halte's name: "jalan RA Kartini").
 #: (the triggers of :data:`geocoder.places.TRIGGERS` that announce more than a street; a test keeps them in step)
@@ -418,6 +465,8 @@ _STOP_TRIGGERS: Final[frozenset[str]] = frozenset(
 )
 #: Street words before a place's name: the hit is a street (named like a halte, perhaps), which never contradicts.
 _STREET_TRIGGERS: Final[frozenset[str]] = frozenset({"jl", "jln", "jlnt", "jalan", "gg", "gang"})
+#: First words of an area's alias that make it a landmark ("Gedung DPR", "Stasiun Jakarta Kota", "GOR Otista").
+_PLACE_WORDS: Final[frozenset[str]] = frozenset({"gedung", "stasiun", "st", "gor", "terminal", "kompleks", "komplek"})
 #: Default of the setting ``geocoder.min_evidence`` (chosen on the dev labels): readings below the kota scoring less
 #: are coarsened to their kota. A Matcher or Locator built directly keeps every reading unless told otherwise.
 DEFAULT_MIN_EVIDENCE: Final[int] = GeocoderSettings.model_fields["min_evidence"].default
@@ -437,10 +486,14 @@ class Evidence:
       kecamatan: "Jl. Bungur Besar, Kemayoran");
     - ``stop`` (3): a halte or station announced by its trigger word ("Halte Harmoni", "Stasiun Tebet");
     - ``place`` (2): a street with its street word, or a long landmark or street name, alone (a street is a line:
-      its point is one spot of it);
+      its point is one spot of it); also an area's alias that is a landmark named with its kind word ("Gedung DPR",
+      "Stasiun Jakarta Kota", "GOR Otista");
     - ``bare`` (1): an area's name alone, without any word saying it is a place ("banjir di Cipinang");
     - ``weak`` (0): only a reading that needs corroboration (a name that is also a common word or a place outside
-      Jakarta, a halte's name without its trigger).
+      Jakarta, a halte's name without its trigger);
+    - ``gauge`` (0): only the name of a water gauge or floodgate ("Pintu Air Manggarai", "PA Karet", "tinggi air
+      Manggarai"): it stands on a river that often bounds kelurahan, and a water level there is news of the river,
+      not of one kelurahan, so it gives at most the kota (with "Jakarta" or the kota named).
 
     Adjustments (``flags``): ``with_kota`` +1 when its kota is named or "Jakarta" / "DKI" stands next to the name;
     -1 each for ``tag`` (the names are only in hashtags or account names), ``elsewhere`` (the text names a city
@@ -482,8 +535,14 @@ def _is_stop(c: Area | Place) -> bool:
 
 def _kota_doubtful(evidence: Evidence) -> bool:
     """Whether even the kota of a doubtful reading is unsure: a weak name, or a bare one in a hashtag or next to a
-    city outside DKI, with neither its kota nor "Jakarta" named."""
-    return "with_kota" not in evidence.flags and evidence.score == 0
+    city outside DKI, with neither its kota nor "Jakarta" named. The name of a water gauge or floodgate is a Jakarta
+    name and keeps its kota unless it is only in a hashtag or a city outside DKI is named ("Pintu Air Manggarai"
+    alone is Jakarta Selatan)."""
+    if "with_kota" in evidence.flags:
+        return False
+    if evidence.basis == "gauge":
+        return "tag" in evidence.flags or "elsewhere" in evidence.flags
+    return evidence.score == 0
 
 
 def location_for(gazetteer: Gazetteer, area: Area | Place, **extra: object) -> Location:
@@ -542,6 +601,8 @@ class Matcher:
         self.places: PlaceFinder | None = None
         #: (kelurahan code, RW number) -> the RW's point
         self._rw: dict[tuple[str, int], Place] = {}
+        #: station id -> the area a station near a kelurahan boundary gives (:meth:`_station_area`), filled lazily
+        self._station_areas: dict[str, Area | Place] = {}
         for place in gazetteer.places:
             number = _RW_NAME.match(place.name)
             if place.kind == "rw" and place.kelurahan_code and number:
@@ -667,8 +728,17 @@ class Matcher:
         assert self.places is not None
         for hit in self.places.find(text):
             overlapping = [m for m in found if m.start < hit.end and hit.start < m.end]
-            if hit.strong:
-                covered = all(hit.start <= m.start and m.end <= hit.end for m in overlapping)
+            covered = all(hit.start <= m.start and m.end <= hit.end for m in overlapping)
+            # the longest name wins, as among admin names: "Senayan Bank DKI" is the halte, not the kelurahan
+            # Senayan ("Kec. Tebet", a name announced by its level word, stays the kecamatan; "jembatan baru" is a
+            # new bridge, not the halte Jembatan Baru: a name that is also a common word does not make it longer)
+            longer = (
+                bool(overlapping)
+                and covered
+                and all(m.primary and m.level_hint is None for m in overlapping)
+                and len(text[hit.start : hit.end].split()) > sum(len(m.text.split()) for m in overlapping)
+            )
+            if hit.strong or longer:
                 if not covered:
                     continue  # "Jalan Kuningan Barat Raya": the admin name is longer than the place "Kuningan"
                 found = [m for m in found if m not in overlapping]
@@ -782,8 +852,11 @@ class Matcher:
         if chosen is None:
             return Reading(Location.model_validate({}), None)
         area, used, contested = chosen
+        evidence = self._evidence(area, used, scan, contested, False)
+        area = self._station_area(area)
         rw = self._rw_in(text, area)
-        evidence = self._evidence(area, used, scan, contested, rw is not None)
+        if rw is not None:
+            evidence = self._evidence(area, used, scan, contested, True)
         if area.level != "kota" and evidence.score < self.min_evidence:
             kota = self.gazetteer.get(area.kota_code) if area.kota_code else None
             if kota is None or _kota_doubtful(evidence):
@@ -816,6 +889,10 @@ class Matcher:
     ) -> Evidence:
         """How strongly the text supports reading ``area`` (see :class:`Evidence`)."""
         fine = [m for m in used if any(_below_kota(c) and _on_chain(c, area) for c in m.candidates)]
+        solid = [m for m in fine if not m.tag]
+        gauges_only = bool(solid) and all(m.gauge for m in solid)
+        if not gauges_only:  # a gauge's name beside other names adds nothing to them
+            fine = [m for m in fine if not m.gauge] or fine
         kota_named = any(
             not m.tag and any(isinstance(c, Area) and c.level == "kota" for c in m.primary) for m in used
         )
@@ -823,7 +900,9 @@ class Matcher:
             m.start - _DKI_NEAR_CHARS <= pos <= m.end + _DKI_NEAR_CHARS for m in fine for pos in scan.dki_words
         )
         keys = {name_key(m.text) for m in fine if not m.tag}
-        if rw or any(m.level_hint in {"kelurahan", "kecamatan"} for m in fine):
+        if gauges_only:
+            basis = "gauge"
+        elif rw or any(m.level_hint in {"kelurahan", "kecamatan"} for m in fine):
             basis = "marked"
         elif len(keys) >= 2:
             basis = "address"
@@ -831,6 +910,11 @@ class Matcher:
             basis = "stop"
         elif any(m.primary and all(isinstance(c, Place) for c in m.primary) for m in fine):
             basis = "place"
+        elif any(
+            m.text.split() and name_key(m.text.split()[0]) in _PLACE_WORDS and any(_below_kota(c) for c in m.primary)
+            for m in fine
+        ):
+            basis = "place"  # a landmark named with its kind word: "Gedung DPR", "Stasiun Jakarta Kota", "GOR Otista"
         elif any(any(_below_kota(c) and _on_chain(c, area) for c in m.primary) for m in fine):
             basis = "bare"
         else:
@@ -858,6 +942,42 @@ class Matcher:
             flags.append("crowded")
             score -= 1
         return Evidence(max(0, min(score, len(EVIDENCE_CLASSES) - 1)), basis, tuple(flags))
+
+    def _station_area(self, area: Area | Place) -> Area | Place:
+        """A station, or the area it shares with the kelurahan next to it.
+
+        Railway lines and the rivers beside them bound many kelurahan, a station spans a hundred metres or more of
+        track, and its point (the feeder stop at one entrance) lies on one side: when another kelurahan lies within
+        :data:`STATION_BORDER_M` of the point, the reading is the lowest area they all share (Stasiun Tebet:
+        kecamatan Tebet, its platforms in Kebon Baru and Tebet Timur), or the kota of its point when they share none
+        (Stasiun Sudirman, by Menteng, Kebon Melati and Setiabudi). A halte, on one side of its road, keeps its
+        point.
+        """
+        if not isinstance(area, Place) or area.kind != "station" or not self.gazetteer.has_polygons:
+            return area
+        cached = self._station_areas.get(area.id)
+        if cached is not None:
+            return cached
+        result: Area | Place = area
+        own = self.gazetteer.get(area.kelurahan_code) if area.kelurahan_code else None
+        if own is not None:
+            common = set(own.chain)
+            for other in self.gazetteer:
+                if (
+                    other.level == "kelurahan"
+                    and other.code not in common
+                    and _distance_m(other.centroid, (area.lat, area.lon)) <= 5_000  # (a kelurahan is smaller)
+                ):
+                    distance = self.gazetteer.distance_m(other, area.lat, area.lon)
+                    if distance is not None and distance <= STATION_BORDER_M:
+                        common &= other.chain
+            if own.code not in common:
+                # across a kota boundary (Stasiun Sudirman: Jakarta Pusat and Setiabudi), the kota of its point
+                shared = [a for a in (self.gazetteer.get(c) for c in common or {own.kota_code}) if a is not None]
+                if shared:
+                    result = max(shared, key=lambda a: a.rank)
+        self._station_areas[area.id] = result
+        return result
 
     def _rw_in(self, text: str, area: Area | Place) -> tuple[Place, int, int] | None:
         """An RW of the chosen kelurahan that the text names ("RW 05", "RT 10/05", "Rw.5"), with its span."""
@@ -940,7 +1060,8 @@ class Matcher:
             return None
         if (
             isinstance(area, Place)
-            and area.kind == "street"
+            # a street, or a halte named like the street the text names ("jalan RA Kartini": the halte RA Kartini)
+            and (area.kind == "street" or all(m.trigger in _STREET_TRIGGERS for m in used if area in m.primary))
             and len({name_key(m.text) for m in used}) < 2
             and not (scan.dki_word or scan.dki_account)
             and any(_street_key(m.text) in GENERIC_STREETS for m in used)

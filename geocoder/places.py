@@ -107,14 +107,24 @@ _STOP_NUMBER = re.compile(r"\s+\d{1,2}$")
 _PAIR_METRES: Final = 500.0
 
 
+#: A stop named after the street it stands on ("Jln. Cikini 7", "Gg. Baru 2").
+_STREET_NAMED = re.compile(r"^(?:jl|jln|jalan|gg|gang)\b", re.IGNORECASE)
+
+
 def _variants(place: Place, paired: frozenset[str] = frozenset()) -> set[str]:
+    """The lower-case forms a place is found by: its names, without their kind word, and a paired stop's name without
+    its number. A stop named after its street and numbered ("Jln. Cikini 7") is not found by the street's bare name
+    ("cikini"): "st cikini" is the station, not the seventh stop along Jl. Cikini (with the street word, "Jln.
+    Cikini" is still found, as a street)."""
     out: set[str] = set()
     for name in (place.name, *place.aliases):
+        street_named = _STREET_NAMED.match(name) is not None
         for form in (name, _PREFIX.sub("", name)):
+            stripped = form != name
             form = " ".join(form.lower().split())
             if form:
                 out.add(form)
-                if place.id in paired:
+                if place.id in paired and not (street_named and stripped):
                     bare = _STOP_NUMBER.sub("", form)
                     if bare and bare != form:
                         out.add(bare)

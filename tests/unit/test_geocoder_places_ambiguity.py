@@ -1,0 +1,194 @@
+"""Names of two places, stations on boundaries, water gauges, "antara X dan Y", street-named stops, on a synthetic pack.
+
+Real codes and names, made-up geometry (squares on a grid). Issue 5, third round: each test states the general rule
+it checks; all of them fail without the change that introduced the rule.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from geocoder.gazetteer import Gazetteer, default_aliases
+from geocoder.importer import NEIGHBOURHOOD_ALIASES, SHARED_NAMES
+from geocoder.locate import Locator
+
+
+def square(lon: float, lat: float, size: float) -> list[list[float]]:
+    return [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
+
+
+def area(code: str, level: str, name: str, lon: float, lat: float, size: float) -> dict[str, Any]:
+    # the aliases the importer gives (generated, neighbourhoods, shared names)
+    aliases = list(default_aliases(name, level))  # type: ignore[arg-type]
+    for extra in (*NEIGHBOURHOOD_ALIASES.get(code, ()), *SHARED_NAMES.get(code, ())):
+        if extra not in aliases:
+            aliases.append(extra)
+    return {
+        "code": code,
+        "level": level,
+        "name": name,
+        "kota_code": code[:5],
+        "kecamatan_code": None if level == "kota" else code[:8],
+        "aliases": aliases,
+        "centroid": [lat + size / 2, lon + size / 2],
+        "polygon": {"type": "Polygon", "coordinates": [square(lon, lat, size)]},
+    }
+
+
+def place(pid: str, kind: str, name: str, lat: float, lon: float, kel: str) -> dict[str, Any]:
+    return {
+        "id": pid,
+        "kind": kind,
+        "name": name,
+        "aliases": [],
+        "lat": lat,
+        "lon": lon,
+        "kota_code": kel[:5],
+        "kecamatan_code": kel[:8],
+        "kelurahan_code": kel,
+        "source": "test",
+    }
+
+
+def pack() -> dict[str, Any]:
+    return {
+        "format": "jemput-gazetteer",
+        "version": 2,
+        "built_at": None,
+        "sources": [],
+        "areas": [
+            area("31.71", "kota", "Kota Administrasi Jakarta Pusat", 106.80, -6.20, 0.10),
+            area("31.72", "kota", "Kota Administrasi Jakarta Utara", 106.80, -6.10, 0.10),
+            area("31.72.02", "kecamatan", "Tanjung Priok", 106.80, -6.10, 0.05),
+            area("31.73", "kota", "Kota Administrasi Jakarta Barat", 106.70, -6.20, 0.10),
+            area("31.74", "kota", "Kota Administrasi Jakarta Selatan", 106.80, -6.30, 0.10),
+            area("31.75", "kota", "Kota Administrasi Jakarta Timur", 106.90, -6.30, 0.10),
+            area("31.71.07", "kecamatan", "Tanah Abang", 106.80, -6.20, 0.05),
+            area("31.71.07.1001", "kelurahan", "Gelora", 106.80, -6.20, 0.02),
+            area("31.73.03", "kecamatan", "Taman Sari", 106.70, -6.20, 0.05),
+            area("31.73.03.1008", "kelurahan", "Pinangsia", 106.70, -6.20, 0.02),
+            area("31.74.01", "kecamatan", "Tebet", 106.80, -6.30, 0.05),
+            area("31.74.01.1001", "kelurahan", "Tebet Timur", 106.80, -6.30, 0.02),
+            area("31.74.01.1004", "kelurahan", "Kebon Baru", 106.82, -6.30, 0.02),
+            area("31.74.01.1007", "kelurahan", "Manggarai", 106.84, -6.30, 0.02),
+            area("31.74.07", "kecamatan", "Kebayoran Baru", 106.85, -6.25, 0.05),
+            area("31.74.07.1006", "kelurahan", "Senayan", 106.85, -6.25, 0.02),
+            area("31.75.03", "kecamatan", "Jatinegara", 106.90, -6.30, 0.05),
+            area("31.75.03.1001", "kelurahan", "Kampung Melayu", 106.90, -6.30, 0.02),
+            area("31.75.05", "kecamatan", "Pasar Rebo", 106.95, -6.25, 0.05),
+            area("31.75.05.1003", "kelurahan", "Baru", 106.95, -6.25, 0.02),
+            area("31.75.08", "kecamatan", "Makasar", 106.95, -6.30, 0.05),
+            area("31.75.08.1003", "kelurahan", "Kebon Pala", 106.95, -6.30, 0.02),
+        ],
+        "places": [
+            # 55 m from Kebon Baru: a station on the boundary
+            place("gtfs:S1", "station", "St. Tebet", -6.29, 106.8195, "31.74.01.1001"),
+            # a kilometre from any other kelurahan
+            place("gtfs:S2", "station", "St. Manggarai", -6.29, 106.85, "31.74.01.1007"),
+            place("gtfs:H1", "halte", "RA Kartini", -6.285, 106.805, "31.74.01.1001"),
+            # two stops along Jl. Cikini, numbered
+            place("gtfs:H2", "halte", "Jln. Cikini 7", -6.295, 106.825, "31.74.01.1004"),
+            place("gtfs:H3", "halte", "Jln. Cikini 8", -6.2952, 106.8252, "31.74.01.1004"),
+            place("gtfs:H4", "halte", "Senayan Bank DKI", -6.19, 106.81, "31.71.07.1001"),
+            place("gtfs:H5", "halte", "Jembatan Baru", -6.285, 106.81, "31.74.01.1001"),
+        ],
+        "corridors": [],
+    }
+
+
+@pytest.fixture(scope="module")
+def locator() -> Locator:
+    # the default evidence threshold (setting geocoder.min_evidence)
+    return Locator(Gazetteer.from_dict(pack(), build_id="ambiguity"), min_evidence=2)
+
+
+def _code(loc: Any) -> str | None:
+    return loc.kelurahan_code or loc.kecamatan_code or loc.kota_code
+
+
+@pytest.mark.parametrize(
+    ("text", "precision", "code"),
+    [
+        # "Kebon Pala" is a kelurahan of Makasar and the flood-prone kampung of Kampung Melayu (Jatinegara)
+        ("banjir di Kebon Pala Jatinegara Jakarta Timur", "kelurahan", "31.75.03.1001"),
+        ("Kampung Kebon Pala Kampung Melayu mulai surut", "kelurahan", "31.75.03.1001"),
+        ("banjir di Kebon Pala Jakarta Timur", "kota", "31.75"),
+        ("Kel. Kebon Pala, Makasar, Jakarta Timur", "kelurahan", "31.75.08.1003"),
+        # "Senayan": the kelurahan of Kebayoran Baru, or the GBK / DPR / JCC complex in Gelora (Jakarta Pusat)
+        ("mobil dirusak massa di Jalan Gatot Subroto Senayan Jakarta Pusat", "kelurahan", "31.71.07.1001"),
+        ("Kel. Senayan Kebayoran Baru banjir", "kelurahan", "31.74.07.1006"),
+        ("demo di Senayan hari ini", "none", None),
+        # landmarks
+        ("demo di depan Gedung DPR berakhir ricuh, Jakarta", "kelurahan", "31.71.07.1001"),
+        ("pameran di Jakarta Convention Center Senayan", "kelurahan", "31.71.07.1001"),
+        ("antrian panjang di Stasiun Jakarta Kota pagi ini", "kelurahan", "31.73.03.1008"),
+        # a route named by its two end stations is no place
+        ("Commuter Line Stasiun Jakarta Kota Tanjung Priok atau sebaliknya", "none", None),
+    ],
+)
+def test_shared_names_and_landmarks(locator: Locator, text: str, precision: str, code: str | None) -> None:
+    loc = locator.locate(text)
+    assert (loc.precision, _code(loc)) == (precision, code)
+
+
+def test_station_on_a_kelurahan_boundary_gives_the_shared_area(locator: Locator) -> None:
+    on_border = locator.locate("stasiun tebet penuh banget, Jakarta")
+    assert (on_border.precision, _code(on_border)) == ("kecamatan", "31.74.01")
+    inside = locator.locate("stasiun manggarai penuh banget, Jakarta")
+    assert (inside.precision, _code(inside)) == ("place", "31.74.01.1007")
+
+
+def test_street_named_stop_is_not_found_by_the_bare_street_name(locator: Locator) -> None:
+    finder = locator.matcher.places
+    assert finder is not None
+    # "st cikini" is a station called Cikini, not the seventh stop along Jl. Cikini
+    assert finder.find("turun ke st cikini") == []
+    assert [h.places[0].name for h in finder.find("halte Jln. Cikini 7 rusak")] == ["Jln. Cikini 7"]
+
+
+def test_generic_street_named_like_a_halte_needs_jakarta(locator: Locator) -> None:
+    assert locator.locate("pohon tumbang di jalan RA Kartini Bangil").precision == "none"
+    assert _code(locator.locate("pohon tumbang di jalan RA Kartini Jakarta")) == "31.74.01.1001"
+
+
+def test_longer_halte_name_wins_over_the_area_name_inside_it(locator: Locator) -> None:
+    loc = locator.locate("tap in di Senayan Bank DKI sering antri")
+    assert (loc.precision, _code(loc)) == ("place", "31.71.07.1001")
+    # ... but a name that is also a common word does not make it longer: "jembatan baru" is a new bridge
+    assert locator.locate("kalau jembatan baru ini kelelep jakarta tenggelam").precision == "none"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Tinggi air Manggarai sudah turun, Jakarta siaga 3",
+        "Gubernur meninjau Pintu Air Manggarai",
+        "Update banjir Jakarta: PA Manggarai siaga 2",
+    ],
+)
+def test_water_gauge_gives_only_its_kota(locator: Locator, text: str) -> None:
+    loc = locator.locate(text)
+    assert (loc.precision, _code(loc)) == ("kota", "31.74")
+
+
+def test_a_gauge_does_not_weaken_other_names(locator: Locator) -> None:
+    loc = locator.locate("banjir di Kel. Manggarai dekat Pintu Air Manggarai")
+    assert (loc.precision, _code(loc)) == ("kelurahan", "31.74.01.1007")
+    plain = locator.locate("banjir di Manggarai Jakarta")
+    assert (plain.precision, _code(plain)) == ("kelurahan", "31.74.01.1007")
+
+
+def test_between_two_places_neither_is_the_place(locator: Locator) -> None:
+    loc = locator.locate("mobil tertabrak KRL di perlintasan antara Stasiun Manggarai dan Stasiun Cawang Tebet Jakarta")
+    assert (loc.precision, _code(loc)) == ("kecamatan", "31.74.01")
+    # "antara lain" (among others) is no segment
+    listed = locator.locate("banjir di beberapa titik antara lain Kel. Manggarai")
+    assert _code(listed) == "31.74.01.1007"
+
+
+def test_facility_named_after_another_area_does_not_contradict(locator: Locator) -> None:
+    # "Rusun Manggarai" (a flat block) is named after its area: it may lie elsewhere, so it does not contradict
+    loc = locator.locate("Wagub meninjau banjir di Kel. Tebet Timur. Warga ditawari unit di Rusun Manggarai")
+    assert (loc.precision, _code(loc)) == ("kelurahan", "31.74.01.1001")
