@@ -23,32 +23,11 @@ from geocoder.service import build_processor
 from pipeline import topics
 from pipeline.contract import GPS, ClassifiedMessage, LocatedMessage, RawMessage
 from pipeline.errors import PermanentError
+from tests.geo_pack import area, square
 
 # -- a tiny pack ----------------------------------------------------------------------------------------------------
 # Real-looking codes and names, made-up geometry: every area is a square (lon, lat) laid out on a grid, and the
 # kelurahan "Sukamaju" and "Cempaka" are invented to have names shared across kecamatan / kota.
-
-
-def square(lon: float, lat: float, size: float) -> list[list[float]]:
-    return [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
-
-
-def area(
-    code: str, level: str, name: str, lon: float, lat: float, size: float, **extra: Any
-) -> dict[str, Any]:
-    kota = code[:5]
-    kecamatan = None if level == "kota" else code[:8]
-    return {
-        "code": code,
-        "level": level,
-        "name": name,
-        "kota_code": kota,
-        "kecamatan_code": kecamatan,
-        "aliases": list(default_aliases(name, level)),  # type: ignore[arg-type]
-        "centroid": [lat + size / 2, lon + size / 2],
-        "polygon": {"type": "Polygon", "coordinates": [square(lon, lat, size)]},
-        **extra,
-    }
 
 
 def tiny_pack() -> dict[str, Any]:

@@ -16,42 +16,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geocoder.errors import GazetteerError
-from geocoder.gazetteer import Gazetteer, default_aliases
+from geocoder.gazetteer import Gazetteer
 from geocoder.locate import Locator
 from geocoder.places_import import read_places_csv
 from pipeline.contract import GPS, MAX_TEXT_CHARS
-
-
-def square(lon: float, lat: float, size: float) -> list[list[float]]:
-    return [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
-
-
-def area(code: str, level: str, name: str, lon: float, lat: float, size: float) -> dict[str, Any]:
-    return {
-        "code": code,
-        "level": level,
-        "name": name,
-        "kota_code": code[:5],
-        "kecamatan_code": None if level == "kota" else code[:8],
-        "aliases": list(default_aliases(name, level)),  # type: ignore[arg-type]
-        "centroid": [lat + size / 2, lon + size / 2],
-        "polygon": {"type": "Polygon", "coordinates": [square(lon, lat, size)]},
-    }
-
-
-def place(pid: str, kind: str, name: str, lat: float, lon: float, kel: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "id": pid,
-        "kind": kind,
-        "name": name,
-        "aliases": extra.get("aliases", []),
-        "lat": lat,
-        "lon": lon,
-        "kota_code": kel[:5],
-        "kecamatan_code": kel[:8],
-        "kelurahan_code": kel,
-        "source": "test",
-    }
+from tests.geo_pack import area, place
 
 
 def pack() -> dict[str, Any]:

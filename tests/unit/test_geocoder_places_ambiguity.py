@@ -10,46 +10,17 @@ from typing import Any
 
 import pytest
 
-from geocoder.gazetteer import Gazetteer, default_aliases
+from geocoder.gazetteer import Gazetteer
 from geocoder.importer import NEIGHBOURHOOD_ALIASES, SHARED_NAMES
 from geocoder.locate import Locator
-
-
-def square(lon: float, lat: float, size: float) -> list[list[float]]:
-    return [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
+from tests import geo_pack
+from tests.geo_pack import place
 
 
 def area(code: str, level: str, name: str, lon: float, lat: float, size: float) -> dict[str, Any]:
-    # the aliases the importer gives (generated, neighbourhoods, shared names)
-    aliases = list(default_aliases(name, level))  # type: ignore[arg-type]
-    for extra in (*NEIGHBOURHOOD_ALIASES.get(code, ()), *SHARED_NAMES.get(code, ())):
-        if extra not in aliases:
-            aliases.append(extra)
-    return {
-        "code": code,
-        "level": level,
-        "name": name,
-        "kota_code": code[:5],
-        "kecamatan_code": None if level == "kota" else code[:8],
-        "aliases": aliases,
-        "centroid": [lat + size / 2, lon + size / 2],
-        "polygon": {"type": "Polygon", "coordinates": [square(lon, lat, size)]},
-    }
-
-
-def place(pid: str, kind: str, name: str, lat: float, lon: float, kel: str) -> dict[str, Any]:
-    return {
-        "id": pid,
-        "kind": kind,
-        "name": name,
-        "aliases": [],
-        "lat": lat,
-        "lon": lon,
-        "kota_code": kel[:5],
-        "kecamatan_code": kel[:8],
-        "kelurahan_code": kel,
-        "source": "test",
-    }
+    # with the aliases the importer adds: neighbourhoods and names shared by two places
+    return geo_pack.area(code, level, name, lon, lat, size,
+                         aliases=(*NEIGHBOURHOOD_ALIASES.get(code, ()), *SHARED_NAMES.get(code, ())))
 
 
 def pack() -> dict[str, Any]:

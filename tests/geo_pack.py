@@ -1,0 +1,62 @@
+"""Hand-made gazetteer packs for the geocoder tests: real codes and names, made-up geometry (squares on a grid)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from geocoder.gazetteer import default_aliases
+
+
+def square(lon: float, lat: float, size: float) -> list[list[float]]:
+    """The ring of a square with its south-west corner at (lon, lat)."""
+    return [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
+
+
+def area(code: str, level: str, name: str, lon: float, lat: float, size: float, *,
+         aliases: Iterable[str] = (), **extra: Any) -> dict[str, Any]:
+    """An admin area of the pack format: a square, the aliases the importer generates plus ``aliases``."""
+    names = list(default_aliases(name, level))  # type: ignore[arg-type]
+    names += [a for a in aliases if a not in names]
+    return {
+        "code": code,
+        "level": level,
+        "name": name,
+        "kota_code": code[:5],
+        "kecamatan_code": None if level == "kota" else code[:8],
+        "aliases": names,
+        "centroid": [lat + size / 2, lon + size / 2],
+        "polygon": {"type": "Polygon", "coordinates": [square(lon, lat, size)]},
+        **extra,
+    }
+
+
+def place(pid: str, kind: str, name: str, lat: float, lon: float, kel: str, *,
+          aliases: Iterable[str] = ()) -> dict[str, Any]:
+    """A place of the pack format (halte, station, street, landmark) in kelurahan ``kel``."""
+    return {
+        "id": pid,
+        "kind": kind,
+        "name": name,
+        "aliases": list(aliases),
+        "lat": lat,
+        "lon": lon,
+        "kota_code": kel[:5],
+        "kecamatan_code": kel[:8],
+        "kelurahan_code": kel,
+        "source": "test",
+    }
+
+
+def pack(areas: list[dict[str, Any]], places: Iterable[dict[str, Any]] = (),
+         corridors: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
+    """A version-2 pack holding ``areas``, ``places`` and ``corridors``."""
+    return {
+        "format": "jemput-gazetteer",
+        "version": 2,
+        "built_at": None,
+        "sources": [],
+        "areas": areas,
+        "places": list(places),
+        "corridors": list(corridors),
+    }
