@@ -47,16 +47,3 @@ def place(pid: str, kind: str, name: str, lat: float, lon: float, kel: str, *,
         "source": "test",
     }
 
-
-def pack(areas: list[dict[str, Any]], places: Iterable[dict[str, Any]] = (),
-         corridors: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
-    """A version-2 pack holding ``areas``, ``places`` and ``corridors``."""
-    return {
-        "format": "jemput-gazetteer",
-        "version": 2,
-        "built_at": None,
-        "sources": [],
-        "areas": areas,
-        "places": list(places),
-        "corridors": list(corridors),
-    }
