@@ -8,11 +8,13 @@ from typing import ClassVar, Protocol
 from classifier.errors import UnsupportedMessageError
 from classifier.keywords import Prediction
 from classifier.settings import ClassifierSettings
+from config.categories import LABELS
 from pipeline import topics
-from pipeline.contract import ClassifiedMessage, RawMessage
+from pipeline.contract import ClassifiedMessage, RawMessage, derived
 from pipeline.stage import Outcome, Processor
 
 _RAW_FIELDS = tuple(RawMessage.model_fields)
+_LABELS = frozenset(LABELS)
 
 
 class Classifier(Protocol):
@@ -58,6 +60,34 @@ class ClassifierProcessor(Processor):
         return self.classifier.model_version
 
     def _verdict(self, message: RawMessage, prediction: Prediction) -> ClassifiedMessage:
+        category, runner_up, confidence, scores = (
+            prediction.category, prediction.runner_up, prediction.confidence, prediction.scores
+        )
+        model_version = self.model_version
+        if (
+            category in _LABELS
+            and (runner_up is None or runner_up in _LABELS)
+            and type(confidence) is float
+            and 0.0 <= confidence <= 1.0
+            and type(model_version) is str
+            and model_version
+            and type(scores) is dict
+            and all(type(k) is str and type(v) is float for k, v in scores.items())
+        ):
+            # Everything ClassifiedMessage would check holds: the RawMessage fields come from a decoded (validated)
+            # message, and the verdict's own were checked just above. Build it without validating again.
+            fields = message.__dict__
+            values = {name: fields[name] for name in _RAW_FIELDS}
+            values.update(
+                category=category,
+                scores=dict(scores),
+                confidence=confidence,
+                needs_review=confidence < self.settings.review_threshold,
+                runner_up=runner_up,
+                model_version=model_version,
+            )
+            return derived(ClassifiedMessage, values)
+        # Anything else (a classifier of another kind, a value out of range) is validated, and refused if invalid.
         carried = {name: getattr(message, name) for name in _RAW_FIELDS}
         return ClassifiedMessage(
             **carried,

@@ -180,6 +180,7 @@ _RW_MENTION = re.compile(
     r"\bRW\.?\s*0*(?P<rw>\d{1,3})\b|\bRT\.?\s*\d{1,3}\s*/\s*0*(?P<rtrw>\d{1,3})\b", re.IGNORECASE
 )
 _CITY_IN_WORD: Final[tuple[str, ...]] = ("bekasi", "depok", "tangerang", "bogor", "tangsel", "cikarang", "bandung")
+_CITY_IN_WORD_RE: Final = re.compile("|".join(_CITY_IN_WORD))
 #: Police and army units named after the area they serve ("Polsek Tebet", "Polres Metro Jakarta Barat").
 _UNIT_WORDS: Final[frozenset[str]] = frozenset(
     {"polsek", "polres", "polrestro", "kapolsek", "kapolres", "koramil", "danramil", "kodim", "dandim", "polda"}
@@ -625,10 +626,13 @@ class Matcher:
         dki_words: list[int] = []
         hint: Level | None = None
         last_hint: Level | None = None  # the level word of the previous name, for "Kelurahan A dan B"
+        prefixes = self._prefixes
         i = 0
         while i < len(tokens):
-            hit = self._longest_name(tokens, i)
-            n_city = self._city_at(tokens, i)
+            # (a word that starts no name and no city needs no look further: most words of a message)
+            norm = tokens[i].norm
+            hit = self._longest_name(tokens, i) if norm in prefixes else None
+            n_city = self._city_at(tokens, i) if norm in _NON_DKI_PREFIXES else 0
             if hit is None and hint is not None:
                 hit = self._fuzzy_name(tokens, i, hint)
             if hit is not None and n_city > hit[0]:
@@ -661,7 +665,11 @@ class Matcher:
             if word in _DKI_WORDS:
                 if not _in_tag(text, tokens[i].start):  # "#banjirjakarta", "#jakarta" say nothing of the place
                     dki_words.append(tokens[i].start)
-            elif len(word) > 7 and any(city in word and city != word for city in _CITY_IN_WORD):
+            elif (
+                len(word) > 7
+                and _CITY_IN_WORD_RE.search(word) is not None  # (a quick test: most words hold no city at all)
+                and any(city in word and city != word for city in _CITY_IN_WORD)
+            ):
                 non_dki = True  # "@txtdrbekasi", "#banjirbekasi": the account or tag says where
             if n_city:
                 if i == 0 or tokens[i - 1].norm not in _STREET_WORDS:

@@ -21,6 +21,7 @@ full size: it was refused for its size, and a dead letter the broker refused in 
 
 from __future__ import annotations
 
+import gc
 import logging
 import random
 import threading
@@ -42,6 +43,29 @@ log = logging.getLogger("jemput.runner")
 KIND_PERMANENT = "permanent"
 _SCHEMA_HEADER = (topics.H_SCHEMA, str(SCHEMA_VERSION).encode())
 KIND_EXHAUSTED = "transient-exhausted"
+#: Allocations between two young-generation collections in a running stage (CPython's default is 700).
+GC_GEN0_THRESHOLD = 20_000
+_gc_tuned = threading.Lock()
+
+
+def tune_gc() -> bool:
+    """Make CPython's cyclic garbage collector cheap for a long-running stage process; once per process.
+
+    A stage holds a large, long-lived heap (the classifier's model, the gazetteer, SQLAlchemy's metadata) and
+    allocates many short-lived objects per message. With the default thresholds every full collection walks that
+    whole heap (~40 ms for the classifier's) several times a minute, and young collections run every 700
+    allocations: together about a tenth of a stage's CPU. So: one collection now, then :func:`gc.freeze` moves
+    everything alive into the permanent generation (never walked again), and young collections run every
+    :data:`GC_GEN0_THRESHOLD` allocations. Garbage is still collected, cycles included. Returns False when an
+    earlier call already did it.
+    """
+    if not _gc_tuned.acquire(blocking=False):
+        return False
+    gc.collect()
+    gc.freeze()
+    _, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(max(GC_GEN0_THRESHOLD, gc.get_threshold()[0]), gen1, gen2)
+    return True
 
 
 @dataclass
@@ -112,6 +136,7 @@ class StageRunner:
     def run(self) -> None:
         """Loop until :meth:`stop`. Transport outages are waited out; other exceptions are bugs and propagate."""
         log.info("stage %s started (group %s, input %s)", self.processor.name, self.group, self.processor.input_topic)
+        tune_gc()
         try:
             while not self.stopping:
                 self.run_once()

@@ -66,6 +66,71 @@ def _json_rows(rows: list[dict[str, Any]]) -> str:
     return json.dumps(rows, allow_nan=False, ensure_ascii=False, separators=(",", ":"), default=default)
 
 
+class _PgWrite:
+    """PostgreSQL: a batch of new tickets AND their ``created`` events in ONE statement and one round trip.
+
+    The rows travel as one jsonb parameter unpacked by jsonb_to_recordset (a multi-row VALUES list with a
+    placeholder per cell costs the driver more time to parse than the server to insert). To keep that parameter
+    small -- parsing it is most of the server's work -- each row's keys are short aliases of the column names,
+    NULL values are left out (a missing key reads as NULL), and the columns that are the same for the whole batch
+    (``created_at`` / ``updated_at``: the batch's time) or always NULL at creation (``incident_id``,
+    ``resolved_at``) are not in the rows at all.
+
+    The tickets are inserted in the rows' order (sorted by message id) with ``ON CONFLICT (message_id) DO
+    NOTHING``; a data-modifying CTE then writes one ``created`` event per ticket really created, in ticket id
+    order, built from the same row as :func:`_created_event` builds it: the event's ``data`` has the same keys and
+    values (``confidence`` is read as numeric, so the event keeps the float's exact digits; the ticket's column
+    gets the same float8 either way). The statement returns (id, message_id) of the tickets created.
+    """
+
+    #: Columns set from one parameter for the whole batch, and the parameter.
+    PER_BATCH: dict[str, str] = {"created_at": "now", "updated_at": "now"}
+    #: Columns NULL in every new ticket (left out of the insert: NULL is their default).
+    NULL: frozenset[str] = frozenset({"incident_id", "resolved_at"})
+
+    def __init__(self, columns: tuple[str, ...]) -> None:
+        from sqlalchemy.dialects import postgresql
+
+        dialect = postgresql.dialect()
+        self.columns = columns
+        carried = [c for c in columns if c not in self.PER_BATCH and c not in self.NULL]
+        #: (column, alias) of every column carried in the rows
+        self.keys = tuple((c, _alias(i)) for i, c in enumerate(carried))
+        alias = dict(self.keys)
+        types = {c: ("numeric" if c == "confidence" else _tickets.c[c].type.compile(dialect=dialect)) for c in carried}
+        defs = ", ".join(f'"{alias[c]}" {types[c]}' for c in carried)
+        short = ", ".join(f'"{alias[c]}"' for c in carried)
+        batch = [c for c in columns if c in self.PER_BATCH]
+        names = ", ".join(f'"{c}"' for c in [*carried, *batch])
+        values = ", ".join([short, *(f":{self.PER_BATCH[c]}" for c in batch)])
+        data = ", ".join(f"'{k}', r.\"{alias[c]}\"" for k, c in _EVENT_DATA)
+        mid = alias["message_id"]
+        self.statement = text(
+            f"WITH r AS (SELECT * FROM ROWS FROM (jsonb_to_recordset(CAST(:rows AS jsonb)) AS ({defs})) "
+            f"WITH ORDINALITY AS r({short}, _ord)), "
+            f'created AS (INSERT INTO "tickets" ({names}) SELECT {values} FROM r ORDER BY _ord '
+            "ON CONFLICT (message_id) DO NOTHING RETURNING id, message_id, status), "
+            'events AS (INSERT INTO "ticket_events" '
+            "(ticket_id, message_id, at, actor, kind, from_status, to_status, note, data) "
+            "SELECT created.id, created.message_id, :now, :actor, :kind, NULL, created.status, "
+            "CASE WHEN created.status = :dismissed THEN :dismissed_note END, "
+            f'jsonb_build_object({data}) FROM created JOIN r ON r."{mid}" = created.message_id ORDER BY created.id) '
+            "SELECT id, message_id FROM created"
+        )
+
+    def params(self, rows: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
+        keys = self.keys
+        packed = [{a: v for c, a in keys if (v := row[c]) is not None} for row in rows]
+        return {"rows": _json_rows(packed), "now": now, "actor": SINK_ACTOR, "kind": EV_CREATED,
+                "dismissed": DISMISSED, "dismissed_note": _DISMISSED_NOTE}
+
+
+def _alias(i: int) -> str:
+    """A short column alias: a .. z, then aa, ab, ..."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return letters[i] if i < 26 else letters[i // 26 - 1] + letters[i % 26]
+
+
 def _json_dumps(value: Any) -> str:
     # Strict JSON: NaN and Infinity are not JSON; PostgreSQL's jsonb and SQLite's json functions reject them.
     return json.dumps(value, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
@@ -120,28 +185,8 @@ class TicketStore:
             .on_conflict_do_nothing(index_elements=[_tickets.c.message_id])
             .returning(_tickets.c.id, _tickets.c.message_id)
         )
-        # PostgreSQL: the whole batch travels as ONE jsonb parameter unpacked by jsonb_to_recordset. A multi-row
-        # VALUES list with a placeholder per cell costs the driver more time to parse than the server to insert.
-        self._pg_statements: dict[tuple[str, tuple[str, ...]], Any] = {}
-
-    # -- PostgreSQL bulk statements ----------------------------------------------------------------
-    def _pg_recordset(self, table: Any, columns: tuple[str, ...], tail: str = "") -> Any:
-        """``INSERT INTO table (columns) SELECT ... FROM jsonb_to_recordset(:rows) <tail>``, keeping the rows' order
-        (built once per table and column set)."""
-        key = (table.name, columns)
-        stmt = self._pg_statements.get(key)
-        if stmt is None:
-            from sqlalchemy.dialects import postgresql
-
-            dialect = postgresql.dialect()
-            names = ", ".join(f'"{c}"' for c in columns)
-            defs = ", ".join(f'"{c}" {table.c[c].type.compile(dialect=dialect)}' for c in columns)
-            stmt = self._pg_statements[key] = text(
-                f'INSERT INTO "{table.name}" ({names}) '
-                f"SELECT {names} FROM ROWS FROM (jsonb_to_recordset(CAST(:rows AS jsonb)) AS ({defs})) "
-                f"WITH ORDINALITY AS r({names}, _ord) ORDER BY _ord {tail}"
-            )
-        return stmt
+        # PostgreSQL: one statement per batch (see _PgWrite).
+        self._pg_write: _PgWrite | None = None
 
     # -- engine -----------------------------------------------------------------------------------
     def _sqlite_engine(self, *, echo: bool, pool_size: int) -> Engine:
@@ -288,17 +333,16 @@ class TicketStore:
         try:
             with self._write_tx() as conn:
                 if self.backend == "postgresql":
-                    stmt = self._pg_recordset(_tickets, tuple(rows[0]),
-                                              "ON CONFLICT (message_id) DO NOTHING RETURNING id, message_id")
-                    created = conn.execute(stmt, {"rows": _json_rows(rows)}).all()
+                    pg = self._pg_write
+                    if pg is None or pg.columns != tuple(rows[0]):
+                        pg = self._pg_write = _PgWrite(tuple(rows[0]))
+                    created = conn.execute(pg.statement, pg.params(rows, now)).all()
                 else:
                     created = conn.execute(self._insert_tickets, rows).all()
-                if created:
-                    row_of = {r["message_id"]: r for r in rows}
-                    events = [_created_event(ticket_id, mid, row_of[mid], first[mid], now) for ticket_id, mid in created]
-                    if self.backend == "postgresql":
-                        conn.execute(self._pg_recordset(_events, tuple(events[0])), {"rows": _json_rows(events)})
-                    else:
+                    if created:
+                        row_of = {r["message_id"]: r for r in rows}
+                        events = [_created_event(ticket_id, mid, row_of[mid], first[mid], now)
+                                  for ticket_id, mid in created]
                         conn.execute(insert(_events), events)
         except sa_exc.SQLAlchemyError as exc:
             raise classify(exc, f"writing {len(rows)} ticket(s) to {self.describe()}") from exc
@@ -454,9 +498,24 @@ def _ticket_row(m: LocatedMessage, now: datetime, router: Router) -> dict[str, A
     }
 
 
+_DISMISSED_NOTE = "classified not_complaint"
+#: The ``data`` of a ``created`` event: (key, column of the ticket's row it is taken from). PostgreSQL builds it in
+#: SQL (:class:`_PgWrite`), SQLite in :func:`_created_event`; both from this list.
+_EVENT_DATA: tuple[tuple[str, str], ...] = (
+    ("category", "category"),
+    ("confidence", "confidence"),
+    ("model_version", "model_version"),
+    ("geocoder_version", "geocoder_version"),
+    ("kelurahan_code", "kelurahan_code"),
+    ("agency", "assignee_agency"),
+    ("trace_id", "trace_id"),
+)
+
+
 def _created_event(
     ticket_id: int, message_id: str, row: dict[str, Any], m: LocatedMessage, now: datetime
 ) -> dict[str, Any]:
+    """The ``created`` event of a new ticket (its ``tickets`` row ``row``, from message ``m``)."""
     status = row["status"]
     return {
         "ticket_id": ticket_id,
@@ -466,14 +525,6 @@ def _created_event(
         "kind": EV_CREATED,
         "from_status": None,
         "to_status": status,
-        "note": "classified not_complaint" if status == DISMISSED else None,
-        "data": {
-            "category": m.category,
-            "confidence": m.confidence,
-            "model_version": m.model_version,
-            "geocoder_version": m.geocoder_version,
-            "kelurahan_code": m.location.kelurahan_code,
-            "agency": row["assignee_agency"],
-            "trace_id": m.trace_id,
-        },
+        "note": _DISMISSED_NOTE if status == DISMISSED else None,
+        "data": {key: row[column] for key, column in _EVENT_DATA},
     }
