@@ -10,7 +10,7 @@ from classifier.keywords import Prediction
 from classifier.settings import ClassifierSettings
 from config.categories import LABELS
 from pipeline import topics
-from pipeline.contract import ClassifiedMessage, RawMessage, derived
+from pipeline.contract import ClassifiedMessage, RawMessage, derived_from
 from pipeline.stage import Outcome, Processor
 
 _RAW_FIELDS = tuple(RawMessage.model_fields)
@@ -76,17 +76,11 @@ class ClassifierProcessor(Processor):
         ):
             # Everything ClassifiedMessage would check holds: the RawMessage fields come from a decoded (validated)
             # message, and the verdict's own were checked just above. Build it without validating again.
-            fields = message.__dict__
-            values = {name: fields[name] for name in _RAW_FIELDS}
-            values.update(
-                category=category,
-                scores=dict(scores),
-                confidence=confidence,
-                needs_review=confidence < self.settings.review_threshold,
-                runner_up=runner_up,
+            return derived_from(
+                ClassifiedMessage, message, category=category, scores=dict(scores), confidence=confidence,
+                needs_review=confidence < self.settings.review_threshold, runner_up=runner_up,
                 model_version=model_version,
             )
-            return derived(ClassifiedMessage, values)
         # Anything else (a classifier of another kind, a value out of range) is validated, and refused if invalid.
         carried = {name: getattr(message, name) for name in _RAW_FIELDS}
         return ClassifiedMessage(

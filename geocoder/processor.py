@@ -7,7 +7,7 @@ from typing import ClassVar
 from geocoder.errors import UnsupportedMessageError
 from geocoder.locate import Locator
 from pipeline import topics
-from pipeline.contract import ClassifiedMessage, LocatedMessage, Location, RawMessage, derived
+from pipeline.contract import ClassifiedMessage, LocatedMessage, Location, RawMessage, derived_from
 from pipeline.stage import Processor
 
 _CLASSIFIED_FIELDS = tuple(ClassifiedMessage.model_fields)
@@ -39,11 +39,7 @@ class GeocoderProcessor(Processor):
         if type(location) is Location and type(version) is str and version:
             # The ClassifiedMessage fields come from a decoded (validated) message, the location is a validated
             # Location: build the output without validating it all again.
-            fields = message.__dict__
-            values = {name: fields[name] for name in _CLASSIFIED_FIELDS}
-            values["location"] = location
-            values["geocoder_version"] = version
-            return derived(LocatedMessage, values)
+            return derived_from(LocatedMessage, message, location=location, geocoder_version=version)
         carried = {name: getattr(message, name) for name in _CLASSIFIED_FIELDS}
         return LocatedMessage(**carried, location=location, geocoder_version=version)
 

@@ -167,6 +167,27 @@ def derived(model: type[M], values: dict[str, Any]) -> M:
     return message
 
 
+_CARRIED: dict[tuple[type[RawMessage], tuple[str, ...]], tuple[str, ...]] = {}
+
+
+def derived_from(model: type[M], base: RawMessage, **new: Any) -> M:
+    """:func:`derived` of ``model`` holding ``base``'s values for every field not in ``new``, and ``new``.
+
+    A stage's output from the message it decoded: ``derived_from(ClassifiedMessage, raw, category=..., ...)``.
+    """
+    key = (model, tuple(new))
+    carried = _CARRIED.get(key)
+    if carried is None:
+        carried = _CARRIED[key] = tuple(n for n in model.model_fields if n not in new)
+    fields = base.__dict__
+    try:
+        values = {name: fields[name] for name in carried}
+    except KeyError as exc:
+        raise ValueError(f"{model.__name__}: {type(base).__name__} has no field {exc.args[0]!r}") from None
+    values.update(new)
+    return derived(model, values)
+
+
 def encode(message: RawMessage) -> bytes:
     """Serialise a message for a topic: the UTF-8 bytes of ``message.model_dump_json()``, taken from pydantic's
     serializer as bytes (``model_dump_json`` decodes them to a str, which this would encode again)."""

@@ -41,8 +41,8 @@ from pipeline.transport.base import Consumer, Producer, Record, Transport
 log = logging.getLogger("jemput.runner")
 
 KIND_PERMANENT = "permanent"
-_SCHEMA_HEADER = (topics.H_SCHEMA, str(SCHEMA_VERSION).encode())
 KIND_EXHAUSTED = "transient-exhausted"
+_SCHEMA_HEADER = (topics.H_SCHEMA, str(SCHEMA_VERSION).encode())
 #: Allocations between two young-generation collections in a running stage (CPython's default is 700).
 GC_GEN0_THRESHOLD = 20_000
 _gc_tuned = threading.Lock()
@@ -63,8 +63,8 @@ def tune_gc() -> bool:
         return False
     gc.collect()
     gc.freeze()
-    _, gen1, gen2 = gc.get_threshold()
-    gc.set_threshold(max(GC_GEN0_THRESHOLD, gc.get_threshold()[0]), gen1, gen2)
+    gen0, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(max(GC_GEN0_THRESHOLD, gen0), gen1, gen2)
     return True
 
 

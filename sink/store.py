@@ -341,7 +341,7 @@ class TicketStore:
                     created = conn.execute(self._insert_tickets, rows).all()
                     if created:
                         row_of = {r["message_id"]: r for r in rows}
-                        events = [_created_event(ticket_id, mid, row_of[mid], first[mid], now)
+                        events = [_created_event(ticket_id, mid, row_of[mid], now)
                                   for ticket_id, mid in created]
                         conn.execute(insert(_events), events)
         except sa_exc.SQLAlchemyError as exc:
@@ -512,10 +512,8 @@ _EVENT_DATA: tuple[tuple[str, str], ...] = (
 )
 
 
-def _created_event(
-    ticket_id: int, message_id: str, row: dict[str, Any], m: LocatedMessage, now: datetime
-) -> dict[str, Any]:
-    """The ``created`` event of a new ticket (its ``tickets`` row ``row``, from message ``m``)."""
+def _created_event(ticket_id: int, message_id: str, row: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The ``created`` event of a new ticket whose ``tickets`` row is ``row``."""
     status = row["status"]
     return {
         "ticket_id": ticket_id,

@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from config.categories import DAMAGED_ROAD, FLOOD, GARBAGE, NOT_COMPLAINT, OTHER, TRANSJAKARTA
+from config.categories import DAMAGED_ROAD, FLOOD, GARBAGE, LABELS, NOT_COMPLAINT, OTHER, TRANSJAKARTA
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "train.jsonl"
 WRITTEN = Path(__file__).resolve().parent / "written"
@@ -661,8 +661,6 @@ QUOTA: dict[str, int] = {FLOOD: 900, GARBAGE: 800, DAMAGED_ROAD: 800, TRANSJAKAR
 
 def written(directory: Path = WRITTEN) -> list[dict[str, str]]:
     """The hand-written messages of ``directory/*.jsonl`` in file and line order; each is its own ``frame``."""
-    from config.categories import LABELS
-
     rows: list[dict[str, str]] = []
     for path in sorted(directory.glob("*.jsonl")):
         with path.open(encoding="utf-8") as fh:

@@ -27,6 +27,7 @@ from pipeline.contract import (
     RawMessage,
     decode,
     derived,
+    derived_from,
     encode,
 )
 from pipeline.runner import GC_GEN0_THRESHOLD, tune_gc
@@ -85,6 +86,19 @@ def test_derived_needs_every_field_exactly() -> None:
         derived(ClassifiedMessage, values)
     with pytest.raises(ValueError, match="unknown"):
         derived(RawMessage, {**values, "category": FLOOD})
+
+
+def test_derived_from_carries_the_base_message_and_adds_the_new_fields() -> None:
+    message = raw(2, "banjir")
+    verdict = {"category": FLOOD, "scores": {FLOOD: 1.0}, "confidence": 0.9, "needs_review": False,
+               "runner_up": None, "model_version": "m-1"}
+    classified = derived_from(ClassifiedMessage, message, **verdict)
+    same(classified, ClassifiedMessage(**{k: getattr(message, k) for k in RawMessage.model_fields}, **verdict))
+    location = Location(precision="none")
+    same(derived_from(LocatedMessage, classified, location=location, geocoder_version="g-1"),
+         LocatedMessage(**classified.model_dump(), location=location, geocoder_version="g-1"))
+    with pytest.raises(ValueError, match="has no field 'category'"):
+        derived_from(LocatedMessage, message, location=location, geocoder_version="g-1")
 
 
 def test_derived_messages_stay_frozen() -> None:
@@ -191,7 +205,7 @@ def _row(i: int, category: str = FLOOD) -> tuple[dict, LocatedMessage, datetime]
 def test_event_data_is_what_it_always_was() -> None:
     for i, category in enumerate([FLOOD, NOT_COMPLAINT, FLOOD, NOT_COMPLAINT]):
         row, m, now = _row(i, category)
-        event = _created_event(7, m.message_id, row, m, now)
+        event = _created_event(7, m.message_id, row, now)
         assert event["data"] == {
             "category": m.category,
             "confidence": m.confidence,
