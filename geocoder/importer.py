@@ -77,6 +77,8 @@ NEIGHBOURHOOD_ALIASES: Final[Mapping[str, tuple[str, ...]]] = {
     # Gelora: the parliament (DPR/MPR) building and the convention centre of the Senayan sports complex
     "31.71.07.1001": (
         "gbk", "gelora bung karno", "gedung dpr", "gedung mpr", "gedung dpr ri", "gedung dpr mpr", "kompleks parlemen",
+        # the parliament as the place of a demonstration ("demo di depan DPR"); "DPR" alone is the institution
+        "depan dpr", "depan dpr ri", "depan gedung parlemen", "gerbang dpr", "dpr senayan", "dpr mpr senayan",
         "komplek parlemen", "jcc", "jicc", "jakarta convention center", "jakarta international convention center",
     ),
     # Pinangsia: Stasiun Jakarta Kota ("Stasiun Kota", "Beos"), not read from "Jakarta" and "kota" apart

@@ -140,6 +140,15 @@ GENERIC_STREETS: Final[frozenset[str]] = frozenset(
         "Sutoyo", "Tendean", "Sultan Agung", "Gunung Sahari", "Wahid Hasyim", "Agus Salim", "Yos Sudarso",
         "Martadinata", "Hang Tuah", "Pangeran Antasari", "Antasari", "Sisingamangaraja", "Proklamasi",
         "Kebon Jeruk", "Persatuan", "Perintis", "Perintis Kemerdekaan", "Raya", "Baru", "Industri", "Pelita",
+        # more national heroes and events every town names a street after ("Jl. Slamet Riyadi" is Solo's main road
+        # as much as a street of Matraman)
+        "Slamet Riyadi", "Cut Nyak Dien", "Cut Nyak Dhien", "Cut Mutia", "Cut Meutia", "Dewi Sartika",
+        "Sam Ratulangi", "Ki Hajar Dewantara", "Soekarno Hatta", "Sukarno Hatta", "WR Supratman", "Supratman",
+        "Adi Sucipto", "Adisucipto", "Abdul Muis", "Cokroaminoto", "Tjokroaminoto", "HOS Cokroaminoto",
+        "Ahmad Dahlan", "KH Ahmad Dahlan", "Mas Mansyur", "KH Mas Mansyur", "Dr Sutomo", "Sutomo", "Basuki Rahmat",
+        "Urip Sumoharjo", "Panglima Polim", "Teuku Cik Ditiro", "Iskandar Muda", "Raden Saleh", "Halim Perdanakusuma",
+        "Letjen Suprapto", "Jenderal Ahmad Yani", "Hasyim Asyari", "Sultan Hasanuddin", "Pangeran Diponegoro",
+        "Gunung Agung", "Kusuma Bangsa", "Bhayangkara", "Kemerdekaan", "Pancasila", "Sisingamangaraja XII",
     )
 )
 
@@ -270,7 +279,11 @@ _JOURNEY_WORDS: Final = 12
 #: "Pinang Ranti - Pluit", "manggarai-ui", "Cirebon - Gambir (PP)", "rumah -> kantor": the ends of a route or a
 #: road segment (a name that itself holds the dash, "Ancol - Priok", is one place).
 _DASH_AFTER = re.compile(r"\s*(?:jakarta\s*)?(?:-|–|—|->|→|&gt;)\s*[^\W_]", re.IGNORECASE)
-_DASH_BEFORE = re.compile(r"[^\W_][)\s]*(?:-|–|—|->|→|&gt;)\s*$")
+#: A news dateline ("JAKARTA -", "JAKARTA, KOMPAS.com --") at the start of a text: its dash ends no route.
+_DATELINE = re.compile(r"\s*[A-Z][A-Z.,\s]{1,40}?\s*(?:-|–|—)+\s*")
+_DASH_BEFORE = re.compile(
+    r"[^\W_][)\s]*(?:-|–|—|->|→|&gt;)\s*(?:(?:jl|jln|jalan|halte|st|stasiun|gg)\b\.?\s*)?$", re.IGNORECASE
+)
 #: Transit advice: how to travel, not where something happened ("Silakan naik rute 9C ... turun di halte X").
 _ROUTE_ADVICE = re.compile(
     r"\b(?:turun|transit)\s+(?:di\s+)?(?:halte|stasiun|st|bus\s*stop|sb)\b"
@@ -330,8 +343,14 @@ def _mark_passing(text: str, tokens: Sequence[Token], found: Sequence[Mention]) 
         passing = passing or between
         if not passing:
             # "Pinang Ranti - Pluit", "manggarai-ui": the ends of a route or a segment
+            dateline = _DATELINE.match(text)
             passing = bool(
-                _DASH_AFTER.match(text, m.end) or _DASH_BEFORE.search(text, max(0, m.start - 8), m.start)
+                _DASH_AFTER.match(text, m.end)
+                or (
+                    _DASH_BEFORE.search(text, max(0, m.start - 16), m.start)
+                    # (not a news dateline: "JAKARTA - Jl. X terendam")
+                    and not (dateline and m.start - 16 <= dateline.end() <= m.start)
+                )
             )
         if not passing and out and out[-1].passing and _adjacent(text, out[-1].end, m.start):
             passing = True  # the rest of a destination's address: "ke daerah Duri Utara, Tambora"
@@ -467,7 +486,11 @@ _STOP_TRIGGERS: Final[frozenset[str]] = frozenset(
 #: Street words before a place's name: the hit is a street (named like a halte, perhaps), which never contradicts.
 _STREET_TRIGGERS: Final[frozenset[str]] = frozenset({"jl", "jln", "jlnt", "jalan", "gg", "gang"})
 #: First words of an area's alias that make it a landmark ("Gedung DPR", "Stasiun Jakarta Kota", "GOR Otista").
-_PLACE_WORDS: Final[frozenset[str]] = frozenset({"gedung", "stasiun", "st", "gor", "terminal", "kompleks", "komplek"})
+_PLACE_WORDS: Final[frozenset[str]] = frozenset(
+    {"gedung", "stasiun", "st", "gor", "terminal", "kompleks", "komplek", "depan", "gerbang", "dpr"}
+)
+#: Words right before a bare area name that say it is a place ("daerah Johar Baru", "kawasan Kebon Jeruk").
+_AREA_BEFORE: Final = re.compile(r"\b(?:daerah|kawasan|area|lingkungan)\s+$", re.IGNORECASE)
 #: Default of the setting ``geocoder.min_evidence`` (chosen on the dev labels): readings below the kota scoring less
 #: are coarsened to their kota. A Matcher or Locator built directly keeps every reading unless told otherwise.
 DEFAULT_MIN_EVIDENCE: Final[int] = GeocoderSettings.model_fields["min_evidence"].default
@@ -488,7 +511,8 @@ class Evidence:
     - ``stop`` (3): a halte or station announced by its trigger word ("Halte Harmoni", "Stasiun Tebet");
     - ``place`` (2): a street with its street word, or a long landmark or street name, alone (a street is a line:
       its point is one spot of it); also an area's alias that is a landmark named with its kind word ("Gedung DPR",
-      "Stasiun Jakarta Kota", "GOR Otista");
+      "Stasiun Jakarta Kota", "GOR Otista"), and an area's name after a word saying it is an area ("daerah Johar
+      Baru", "kawasan Kebon Jeruk");
     - ``bare`` (1): an area's name alone, without any word saying it is a place ("banjir di Cipinang");
     - ``weak`` (0): only a reading that needs corroboration (a name that is also a common word or a place outside
       Jakarta, a halte's name without its trigger);
@@ -860,11 +884,11 @@ class Matcher:
         if chosen is None:
             return Reading(Location.model_validate({}), None)
         area, used, contested = chosen
-        evidence = self._evidence(area, used, scan, contested, False)
+        evidence = self._evidence(area, used, scan, contested, False, text)
         area = self._station_area(area)
         rw = self._rw_in(text, area)
         if rw is not None:
-            evidence = self._evidence(area, used, scan, contested, True)
+            evidence = self._evidence(area, used, scan, contested, True, text)
         if area.level != "kota" and evidence.score < self.min_evidence:
             kota = self.gazetteer.get(area.kota_code) if area.kota_code else None
             if kota is None or _kota_doubtful(evidence):
@@ -893,7 +917,7 @@ class Matcher:
         return Reading(found, evidence)
 
     def _evidence(
-        self, area: Area | Place, used: Sequence[Mention], scan: _Scan, contested: bool, rw: bool
+        self, area: Area | Place, used: Sequence[Mention], scan: _Scan, contested: bool, rw: bool, text: str = ""
     ) -> Evidence:
         """How strongly the text supports reading ``area`` (see :class:`Evidence`)."""
         fine = [m for m in used if any(_below_kota(c) and _on_chain(c, area) for c in m.candidates)]
@@ -923,6 +947,11 @@ class Matcher:
             for m in fine
         ):
             basis = "place"  # a landmark named with its kind word: "Gedung DPR", "Stasiun Jakarta Kota", "GOR Otista"
+        elif any(
+            _AREA_BEFORE.search(text, max(0, m.start - 12), m.start) and any(_below_kota(c) for c in m.primary)
+            for m in fine
+        ):
+            basis = "place"  # an area word says the name is a place: "daerah Johar Baru", "di kawasan Kebon Jeruk"
         elif any(any(_below_kota(c) and _on_chain(c, area) for c in m.primary) for m in fine):
             basis = "bare"
         else:
@@ -1066,10 +1095,16 @@ class Matcher:
             used = sorted([*used, *conflicting], key=lambda m: m.start)
         if scan.non_dki and not self._backed(area, used, scan):
             return None
+        street_named = bool(used) and all(
+            m.trigger in _STREET_TRIGGERS and m.primary and all(isinstance(c, Place) for c in m.primary) for m in used
+        )  # (several halte of the street's name give the area they share: still only the street was named)
         if (
-            isinstance(area, Place)
-            # a street, or a halte named like the street the text names ("jalan RA Kartini": the halte RA Kartini)
-            and (area.kind == "street" or all(m.trigger in _STREET_TRIGGERS for m in used if area in m.primary))
+            (
+                isinstance(area, Place)
+                # a street, or a halte named like the street the text names ("jalan RA Kartini": the halte RA Kartini)
+                and (area.kind == "street" or all(m.trigger in _STREET_TRIGGERS for m in used if area in m.primary))
+                or street_named
+            )
             and len({name_key(m.text) for m in used}) < 2
             and not (scan.dki_word or scan.dki_account)
             and any(_street_key(m.text) in GENERIC_STREETS for m in used)

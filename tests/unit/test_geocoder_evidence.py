@@ -77,6 +77,9 @@ def strict(gazetteer: Gazetteer) -> Matcher:
         ("banjir di Kebon Kelapa, Gambir; di Bekasi juga", "address", "named", ("elsewhere",)),
         # a level word that does not fit the name ("wilayah" announces a kota) does not make it marked
         ("banjir di wilayah Tebet Timur", "bare", "bare", ()),
+        # an area word before the name says it is a place: as strong as a street named with its street word
+        ("mati lampu daerah Tebet Timur", "place", "named", ()),
+        ("banjir di kawasan Tebet Timur", "place", "named", ()),
     ],
 )
 def test_evidence_classes(keep_all: Matcher, text: str, basis: str, label: str, flags: tuple[str, ...]) -> None:
@@ -119,6 +122,12 @@ def test_weak_reading_is_coarsened_to_its_kota(strict: Matcher) -> None:
 def test_strong_readings_keep_their_detail(strict: Matcher, text: str, precision: str, code: str) -> None:
     loc = strict.read(text).location
     assert (loc.precision, loc.kelurahan_code) == (precision, code)
+
+
+def test_an_area_word_keeps_the_kelurahan_a_bare_name_loses(strict: Matcher) -> None:
+    assert strict.read("banjir di Tebet Timur").location.precision == "kota"
+    loc = strict.read("mati lampu di daerah Tebet Timur sudah 2 jam").location
+    assert (loc.precision, loc.kelurahan_code) == ("kelurahan", "31.74.01.1001")
 
 
 def test_doubtful_kota_gives_no_place(strict: Matcher) -> None:

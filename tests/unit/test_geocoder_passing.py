@@ -43,6 +43,9 @@ def pack() -> dict[str, Any]:
             place("gtfs:H6", "halte", "Gg. Baru", -6.285, 106.805, "31.74.01.1001"),
             place("csv:5", "street", "Jl. Pemuda", -6.185, 106.805, "31.71.01.1001"),
             place("csv:6", "street", "Jl. Cikini Raya", -6.185, 106.825, "31.71.01.1005"),
+            # two halte named after a street every town has, in two kelurahan of one kecamatan
+            place("gtfs:S1", "halte", "Slamet Riyadi", -6.30, 106.80, "31.74.01.1001"),
+            place("gtfs:S2", "halte", "Slamet Riyadi", -6.30, 106.82, "31.74.01.1007"),
         ],
         "corridors": [],
     }
@@ -79,6 +82,12 @@ def _code(locator: Locator, text: str) -> tuple[str, str | None]:
         # the ends of a route or a segment
         ("TJ Tebet Timur - UI penuh terus", "none", None),
         ("trayek ui-manggarai kapan normal", "none", None),
+        # ... also a chain of streets, each with its street word
+        ("rute non-tol: Jl. MT Haryono - Jl. Kebon Kelapa (~18 km 35-50 menit)", "none", None),
+        ("rute: Jl. Gatot Subroto -> Jl. Manggarai. waspada banjir", "none", None),
+        # (a news dateline's dash is not a route)
+        ("JAKARTA - Jl. Tebet Timur terendam banjir 50 cm", "kelurahan", "31.74.01.1001"),
+        ("JAKARTA, KOMPAS - Kebon Kelapa terendam banjir", "kelurahan", "31.71.01.1005"),
         # transit advice
         ("Silakan naik rute 9C tujuan Harmoni dan turun di halte Harmoni ya Kak", "none", None),
         ("Hai Kak, naik koridor 4 transit halte BNN", "none", None),
@@ -151,6 +160,9 @@ def test_outside_dki_needs_evidence_next_to_the_name(
         ("lubang besar di Jalan Pemuda, Jakarta", "street", "31.71.01.1001"),
         ("@DKIJakarta lubang besar di Jalan Pemuda", "street", "31.71.01.1001"),
         ("lubang besar di Jalan Pemuda, Kelurahan Gambir", "kelurahan", "31.71.01.1001"),
+        # ... also when several halte carry the street's name and the reading is the area they share
+        ("sepanjang jalan slamet riyadi banyak pot tanaman rusak", "none", None),
+        ("sepanjang jalan slamet riyadi Jakarta banyak pot tanaman rusak", "kecamatan", "31.74.01"),
         # a street name of Jakarta's own is enough
         ("lampu mati di Jl. Cikini Raya", "street", "31.71.01.1005"),
         # kelurahan named like common words need corroboration

@@ -93,6 +93,9 @@ def _code(loc: Any) -> str | None:
         ("demo di Senayan hari ini", "none", None),
         # landmarks
         ("demo di depan Gedung DPR berakhir ricuh, Jakarta", "kelurahan", "31.71.07.1001"),
+        # the parliament as the place of a demonstration; "DPR" alone is the institution
+        ("Demo di depan DPR kembali berakhir rusuh, fasilitas publik rusak", "kelurahan", "31.71.07.1001"),
+        ("DPR harus segera perbaiki jalan rusak di daerah", "none", None),
         ("pameran di Jakarta Convention Center Senayan", "kelurahan", "31.71.07.1001"),
         ("antrian panjang di Stasiun Jakarta Kota pagi ini", "kelurahan", "31.73.03.1008"),
         # a route named by its two end stations is no place
