@@ -352,8 +352,8 @@ def _mark_passing(text: str, tokens: Sequence[Token], found: Sequence[Mention]) 
                     and not (dateline and m.start - 16 <= dateline.end() <= m.start)
                 )
             )
-        if not passing and out and out[-1].passing and _adjacent(text, out[-1].end, m.start):
-            passing = True  # the rest of a destination's address: "ke daerah Duri Utara, Tambora"
+        if not passing and out and out[-1].passing and _adjacent(text, out[-1].end, m.start, address=True):
+            passing = True  # the rest of a destination's address: "ke daerah Duri Utara, Tambora", "ke halte X di Y"
         tag = _in_tag(text, m.start)
         borrowed = not any(isinstance(c, Place) for c in m.candidates) and (
             (i > 0 and tokens[i - 1].norm in _FACILITY_WORDS)
@@ -423,9 +423,12 @@ def _near_before(tokens: Sequence[Token], i: int) -> bool:
     return k >= 0 and tokens[k].norm in _NEAR_WORDS
 
 
-def _adjacent(text: str, end: int, start: int) -> bool:
-    """Whether only spaces and commas stand between two names ("Duri Utara, Tambora")."""
-    return 0 <= start - end <= 3 and not text[end:start].strip(" ,")
+def _adjacent(text: str, end: int, start: int, address: bool = False) -> bool:
+    """Whether only spaces and commas stand between two names ("Duri Utara, Tambora"); with ``address`` also "di"
+    ("halte Pramuka di Cakung": the second name says where the first one is)."""
+    if 0 <= start - end <= 3 and not text[end:start].strip(" ,"):
+        return True
+    return address and 0 <= start - end <= 6 and text[end:start].strip(" ,").lower() == "di"
 
 
 @dataclass(frozen=True)
@@ -656,6 +659,12 @@ class Matcher:
             # (a word that starts no name and no city needs no look further: most words of a message)
             norm = tokens[i].norm
             hit = self._longest_name(tokens, i) if norm in prefixes else None
+            if hit is None and norm[:2] == "di" and len(norm) >= 7 and norm[2:] in prefixes:
+                # "di" written onto the name, as informal writing often has it: "dikwitang", "ditanah abang"
+                glued = [*tokens[:i], Token(norm[2:], tokens[i].start + 2, tokens[i].end), *tokens[i + 1 :]]
+                hit = self._longest_name(glued, i)
+                if hit is not None:
+                    tokens, norm = glued, norm[2:]
             n_city = self._city_at(tokens, i) if norm in _NON_DKI_PREFIXES else 0
             if hit is None and hint is not None:
                 hit = self._fuzzy_name(tokens, i, hint)

@@ -73,6 +73,10 @@ def _code(locator: Locator, text: str) -> tuple[str, str | None]:
         ("mau ke Plaza Tebet Timur lewat mana", "none", None),
         ("naik kereta lewat gambir gelap semua", "none", None),
         ("ada rute ke daerah Kebon Kelapa, Gambir?", "none", None),
+        ("kalo dari Manggarai mau ke halte Harmoni di Gambir naik apa ya", "none", None),
+        # "di" written onto the name is still the name
+        ("yang dikebon kelapa hati2 lampu jalan mati", "kelurahan", "31.71.01.1005"),
+        ("dimana ya banjirnya", "none", None),
         # ... but the place stays when the direction only follows it
         ("pohon tumbang di Kebon Kelapa arah Manggarai", "kelurahan", "31.71.01.1005"),
         ("dari halte Harmoni tinggal jalan aja?", "place", "31.71.01.1001"),
