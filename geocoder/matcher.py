@@ -423,6 +423,19 @@ def _near_before(tokens: Sequence[Token], i: int) -> bool:
     return k >= 0 and tokens[k].norm in _NEAR_WORDS
 
 
+#: Words written onto the name that follows ("dikwitang", "kelpengadegan"): (length, level the word announces).
+_GLUED_WORDS: Final[Mapping[str, Level | None]] = {"di": None, "kel": "kelurahan", "kec": "kecamatan"}
+_GLUED_STARTS: Final[frozenset[str]] = frozenset(w[:2] for w in _GLUED_WORDS)
+
+
+def _glued(norm: str) -> tuple[int, Level | None] | None:
+    """The length and level of a word written onto the start of ``norm`` (see :data:`_GLUED_WORDS`), if any."""
+    for word, level in _GLUED_WORDS.items():
+        if norm.startswith(word):
+            return len(word), level
+    return None
+
+
 def _adjacent(text: str, end: int, start: int, address: bool = False) -> bool:
     """Whether only spaces and commas stand between two names ("Duri Utara, Tambora"); with ``address`` also "di"
     ("halte Pramuka di Cakung": the second name says where the first one is)."""
@@ -659,12 +672,17 @@ class Matcher:
             # (a word that starts no name and no city needs no look further: most words of a message)
             norm = tokens[i].norm
             hit = self._longest_name(tokens, i) if norm in prefixes else None
-            if hit is None and norm[:2] == "di" and len(norm) >= 7 and norm[2:] in prefixes:
-                # "di" written onto the name, as informal writing often has it: "dikwitang", "ditanah abang"
-                glued = [*tokens[:i], Token(norm[2:], tokens[i].start + 2, tokens[i].end), *tokens[i + 1 :]]
-                hit = self._longest_name(glued, i)
-                if hit is not None:
-                    tokens, norm = glued, norm[2:]
+            if hit is None and len(norm) >= 7 and norm[:2] in _GLUED_STARTS:
+                glue = _glued(norm)
+                if glue is not None and norm[glue[0] :] in prefixes:
+                    # "di" or a level word written onto the name, as informal or cleaned-up text has it:
+                    # "dikwitang", "ditanah abang", "kelpengadegan", "kecpancoran"
+                    cut, level = glue
+                    glued = [*tokens[:i], Token(norm[cut:], tokens[i].start + cut, tokens[i].end), *tokens[i + 1 :]]
+                    hit = self._longest_name(glued, i)
+                    if hit is not None:
+                        tokens, norm = glued, norm[cut:]
+                        hint = level or hint
             n_city = self._city_at(tokens, i) if norm in _NON_DKI_PREFIXES else 0
             if hit is None and hint is not None:
                 hit = self._fuzzy_name(tokens, i, hint)

@@ -1,7 +1,7 @@
 """Find the pack's places (halte, stations, streets, landmarks) in text with spaCy's PhraseMatcher.
 
-The pipeline is a blank Indonesian one (``spacy.blank("id")``), tokenizer only, with one extra infix rule so that
-"Jl.Kemang" and "st.manggarai" split at the dot. Each place contributes phrase patterns (matched on the lower-case
+Texts and names are split into words by one regular expression (:data:`_PIECE`: runs of letters and digits, and each
+other visible character alone, so "Jl.Kemang" and "st.manggarai" split at the dot) and made spaCy Docs. Each place contributes phrase patterns (matched on the lower-case
 form of the tokens) for its name, its aliases, and both without a kind word ("Halte Harmoni" -> "harmoni", "Jl.
 Kemang Raya" -> "kemang raya", "Stasiun Tebet" -> "tebet"), and, for names of two or three words, the words
 written together ("kemangraya"); a halte or station named with the number of one of a pair ("BNN 1" and "BNN 2"
@@ -33,10 +33,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-import spacy
-from spacy.lang.id import Indonesian
+from spacy.lang.lex_attrs import LEX_ATTRS
 from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc
 from spacy.util import filter_spans
+from spacy.vocab import Vocab
 
 from geocoder.text import name_key, tokenize
 
@@ -161,33 +162,20 @@ def _distance_m(a: Place, b: Place) -> float:
     return math.hypot(dlat, dlon)
 
 
-class _PlaceDefaults(Indonesian.Defaults):  # type: ignore[misc,valid-type]
-    # The Indonesian tokenizer exceptions (16,000 hyphenated forms and abbreviations) take seconds to load and do
-    # nothing for place names, and its affix rules (currencies, units, emoticons) cost most of the tokenizing time:
-    # place names only need punctuation split off and words split at inner punctuation ("Jl.Kemang", "A-B", "x/y").
-    tokenizer_exceptions: dict[str, list[dict[str, str]]] = {}  # noqa: RUF012
-    prefixes = (r"""[\(\[\{"'`«“‘#@*~]""",)
-    suffixes = (r"""[\)\]\}"'`»”’.,!?:;…*~]""",)
-    infixes = (r"""(?<=[^\W_])[.,/\-–:;!?&+()"'](?=[^\W_])""",)
-    url_match = None
-
-
-class _PlaceLanguage(Indonesian):  # type: ignore[misc,valid-type]
-    """A blank Indonesian pipeline (tokenizer only) with the defaults above."""
-
-    Defaults = _PlaceDefaults
-
-
-def _blank_nlp() -> spacy.Language:
-    return _PlaceLanguage()
+#: The words of a text as the PlaceFinder reads it: runs of letters and digits, and every other visible character
+#: on its own ("Jl.Kemang" -> "Jl" "." "Kemang", "A-B" -> "A" "-" "B"). Place names need no more than that, and one
+#: regex pass is several times cheaper than spaCy's rule tokenizer with its affix tables; names and texts are
+#: tokenized alike, so what the PhraseMatcher compares is consistent.
+_PIECE = re.compile(r"[^\W_]+|\S")
 
 
 class PlaceFinder:
     """Finds places of one gazetteer in text. Thread-safe for reading after construction."""
 
     def __init__(self, gazetteer: Gazetteer) -> None:
-        self.nlp = _blank_nlp()
-        self.matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        #: spaCy's string store and lexemes: the docs are built from :data:`_PIECE` words, no language pipeline needed
+        self.vocab = Vocab(lex_attr_getters=LEX_ATTRS)
+        self.matcher = PhraseMatcher(self.vocab, attr="LOWER")
         admin_keys = frozenset(gazetteer.names)
         by_label: dict[str, list[Place]] = {}
         bare_ok: dict[str, bool] = {}
@@ -227,7 +215,7 @@ class PlaceFinder:
         for form, key in patterns.items():
             by_pattern_label.setdefault(key, []).append(form)
         for key, forms in by_pattern_label.items():
-            self.matcher.add(key, list(self.nlp.tokenizer.pipe(forms)))
+            self.matcher.add(key, [self._doc(form)[0] for form in forms])
         self._places = {k: tuple(v) for k, v in by_label.items()}
         self._bare_ok = bare_ok
         self._trigger_only = frozenset(trigger_only)
@@ -236,7 +224,14 @@ class PlaceFinder:
         self.keys = frozenset(by_label)
         self.first_words = frozenset(first_words)
         self._admin_keys = admin_keys
-        self._strings = self.nlp.vocab.strings
+        self._strings = self.vocab.strings
+
+    def _doc(self, text: str) -> tuple[Doc, list[tuple[int, int]]]:
+        """``text`` as a spaCy Doc of :data:`_PIECE` words, with each word's character offsets in ``text``."""
+        pieces = list(_PIECE.finditer(text))
+        words = [m.group() for m in pieces]
+        offsets = [m.span() for m in pieces]
+        return Doc(self.vocab, words=words), offsets
 
     def __len__(self) -> int:
         return len(self._places)
@@ -245,7 +240,7 @@ class PlaceFinder:
         """Place hits in ``text``, in text order, not overlapping."""
         if not self._places or not text:
             return []
-        doc = self.nlp.make_doc(text)
+        doc, offsets = self._doc(text)
         raw = self.matcher(doc)
         spans = [doc[s:e] for _, s, e in raw]
         labels = {(s, e): self._strings[m] for m, s, e in raw}
@@ -274,11 +269,14 @@ class PlaceFinder:
                 # "Gang Perintis" is a lane named like the halte Perintis, not the halte: it only corroborates
                 words = sum(1 for t in span if t.is_alpha and t.lower_ not in TRIGGERS)
                 strong = announced or TRIGGERS[trigger] != ("street",) or words >= 2
-                hits.append(PlaceHit(span.start_char, span.end_char, places, strong, True, trigger))
+                hits.append(PlaceHit(offsets[span.start][0], offsets[span.end - 1][1], places, strong, True, trigger))
             elif key in self._admin_keys or key in self._trigger_only:
                 continue
             else:
-                hits.append(PlaceHit(span.start_char, span.end_char, places, self._bare_ok.get(key, False), False))
+                hits.append(
+                    PlaceHit(offsets[span.start][0], offsets[span.end - 1][1], places, self._bare_ok.get(key, False),
+                             False)
+                )
         return hits
 
     @staticmethod

@@ -77,6 +77,9 @@ def _code(locator: Locator, text: str) -> tuple[str, str | None]:
         # "di" written onto the name is still the name
         ("yang dikebon kelapa hati2 lampu jalan mati", "kelurahan", "31.71.01.1005"),
         ("dimana ya banjirnya", "none", None),
+        # ... and so is a level word (cleaned-up text drops the dot): it announces the level as "Kel." does
+        ("info pengungsi kelkebon kelapa jiwa", "kelurahan", "31.71.01.1005"),
+        ("banjir kecgambir parah", "kecamatan", "31.71.01"),
         # ... but the place stays when the direction only follows it
         ("pohon tumbang di Kebon Kelapa arah Manggarai", "kelurahan", "31.71.01.1005"),
         ("dari halte Harmoni tinggal jalan aja?", "place", "31.71.01.1001"),
