@@ -190,6 +190,9 @@ _RW_MENTION = re.compile(
 )
 _CITY_IN_WORD: Final[tuple[str, ...]] = ("bekasi", "depok", "tangerang", "bogor", "tangsel", "cikarang", "bandung")
 _CITY_IN_WORD_RE: Final = re.compile("|".join(_CITY_IN_WORD))
+#: Accounts of places outside DKI by their short forms ("@txtdaritng", "@AboutTNG", "@infobks") or of a regency's
+#: government ("@jeparakabgoid", "@pemkabbogor"): DKI has no regency but the Thousand Islands.
+_NON_DKI_ACCOUNT: Final = re.compile(r"@\w*(?:tng|bks|bgr|dpk)\b|@\w*(?:pemkab|kabgo)", re.IGNORECASE)
 #: Police and army units named after the area they serve ("Polsek Tebet", "Polres Metro Jakarta Barat").
 _UNIT_WORDS: Final[frozenset[str]] = frozenset(
     {"polsek", "polres", "polrestro", "kapolsek", "kapolres", "koramil", "danramil", "kodim", "dandim", "polda"}
@@ -244,8 +247,11 @@ _FACILITY_WORDS: Final[frozenset[str]] = frozenset(
 #: kelurahan (and may lie outside DKI: Pos Angke Hulu is in Tangerang). "pos" counts only in a message that gives a
 #: water alert level ("Siaga 1").
 _GAUGE_WORDS: Final[frozenset[str]] = frozenset({"pa", "tma", "bendung", "bendungan"})
-_GAUGE_PAIRS: Final[frozenset[tuple[str, str]]] = frozenset({("pintu", "air"), ("tinggi", "air"), ("muka", "air")})
-_ALERT = re.compile(r"\bsiaga\s*(?:[1-4]|i{1,3}|iv)\b", re.IGNORECASE)
+_GAUGE_PAIRS: Final[frozenset[tuple[str, str]]] = frozenset(
+    {("pintu", "air"), ("tinggi", "air"), ("muka", "air"), ("siaga", "air")}
+)
+#: A water alert level ("Siaga 1", "siaga III"; cleaned-up text keeps only "siaga").
+_ALERT = re.compile(r"\bsiaga\b", re.IGNORECASE)
 #: "antara X dan Y": the place lies between two named places, neither of which is it (like a segment "X - Y").
 _BETWEEN_WORDS: Final[frozenset[str]] = frozenset({"antara", "diantara"})
 #: A word after a name that makes it a numbered street or gang ("Kebon Pala II", "Laksana 3").
@@ -287,7 +293,8 @@ _DASH_BEFORE = re.compile(
 #: Transit advice: how to travel, not where something happened ("Silakan naik rute 9C ... turun di halte X").
 _ROUTE_ADVICE = re.compile(
     r"\b(?:turun|transit)\s+(?:di\s+)?(?:halte|stasiun|st|bus\s*stop|sb)\b"
-    r"|\bnaik\s+(?:rute|koridor)\b|\bsila(?:h)?kan\s+naik\b",
+    r"|\bnaik\s+(?:rute|koridor)\b|\bsila(?:h)?kan\s+naik\b"
+    r"|(?<!tidak )(?<!tdk )(?<!belum )\bmelayani\s+(?:halte|bus\s*stop|sb)\b",  # ("tidak melayani": a disruption)
     re.IGNORECASE,
 )
 
@@ -360,7 +367,10 @@ def _mark_passing(text: str, tokens: Sequence[Token], found: Sequence[Mention]) 
             or (j + 1 < len(tokens) and _NUMBERED.fullmatch(tokens[j + 1].norm) is not None)
             or _near_before(tokens, i)
         )
-        gauge = _gauge_before(tokens, i, alert)
+        gauge = _gauge_before(tokens, i, alert) or (
+            # the gauge's own address: "Pintu Air Manggarai, Menteng" is still the floodgate
+            bool(out) and out[-1].gauge and _adjacent(text, out[-1].end, m.start)
+        )
         borrowed = borrowed or gauge
         if passing or tag or borrowed:
             m = replace(m, passing=passing, tag=tag, borrowed=borrowed, gauge=gauge)
@@ -730,6 +740,8 @@ class Matcher:
             i += 1
         if self.places is not None and self._may_name_place(tokens):
             found = self._with_places(text, found)
+        if found and not non_dki and "@" in text and _NON_DKI_ACCOUNT.search(text):
+            non_dki = True
         if found:
             found = _mark_passing(text, tokens, found)
         advice = bool(found) and _ROUTE_ADVICE.search(text) is not None

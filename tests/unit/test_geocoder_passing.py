@@ -98,6 +98,9 @@ def _code(locator: Locator, text: str) -> tuple[str, str | None]:
         # transit advice
         ("Silakan naik rute 9C tujuan Harmoni dan turun di halte Harmoni ya Kak", "none", None),
         ("Hai Kak, naik koridor 4 transit halte BNN", "none", None),
+        ("Hai Kak. Layanan rute 8N melayani halte Harmoni ya Kak", "none", None),
+        # ... but a disruption notice is about the place: "tidak melayani halte X" because of a fallen tree there
+        ("pohon tumbang di sekitar Halte Harmoni. Sementara tidak melayani Halte Harmoni", "place", "31.71.01.1001"),
     ],
 )
 def test_places_named_in_passing_are_not_the_place(
@@ -172,6 +175,8 @@ def test_outside_dki_needs_evidence_next_to_the_name(
         ("sepanjang jalan slamet riyadi Jakarta banyak pot tanaman rusak", "kecamatan", "31.74.01"),
         # a street name of Jakarta's own is enough
         ("lampu mati di Jl. Cikini Raya", "street", "31.71.01.1005"),
+        # ... unless an account of a town outside DKI says where the writer is
+        ("@AboutTNG lampu rem angkot mati ini di Jl. Cikini Raya", "none", None),
         # kelurahan named like common words need corroboration
         ("Pemprov kirim 6 tangki air ke pengungsian", "none", None),
         ("banjir di Kelurahan Tangki", "kelurahan", "31.73.01.1001"),

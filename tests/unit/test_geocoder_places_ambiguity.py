@@ -140,11 +140,29 @@ def test_longer_halte_name_wins_over_the_area_name_inside_it(locator: Locator) -
         "Tinggi air Manggarai sudah turun, Jakarta siaga 3",
         "Gubernur meninjau Pintu Air Manggarai",
         "Update banjir Jakarta: PA Manggarai siaga 2",
+        # cleaned-up text: no punctuation, numbers and stop words dropped ("Siaga 4. Tinggi air Manggarai 8.5m")
+        "jakarta memasuki siaga air manggarai mencapai m sudah menurun",
+        # the gauge's own address does not make it the kelurahan or kecamatan named after it
+        "Gubernur menginstruksikan SDA membuka Pintu Air Manggarai, Tebet Jakarta Selatan",
     ],
 )
 def test_water_gauge_gives_only_its_kota(locator: Locator, text: str) -> None:
     loc = locator.locate(text)
     assert (loc.precision, _code(loc)) == ("kota", "31.74")
+
+
+def test_a_gauge_named_by_pos_in_a_water_alert_even_in_cleaned_text(locator: Locator) -> None:
+    assert locator.locate("update banjir jakarta pos manggarai siaga pa karet siaga banjirjakarta").precision in {
+        "kota", "none"}
+
+
+def test_accounts_of_places_outside_dki_need_more_than_a_lone_name(locator: Locator) -> None:
+    # a Tangerang or Bekasi info account, a regency's government: a lone name may be a street of that town
+    assert locator.locate("@AboutTNG lampu rem angkot mati di Manggarai").precision == "none"
+    assert locator.locate("@jeparakabgoid lampu jalan belakang stadion Senayan mati").precision == "none"
+    # ... while Jakarta named beside it still places it
+    loc = locator.locate("@AboutTNG lampu jalan mati di Kel. Manggarai, Jakarta Selatan")
+    assert _code(loc) == "31.74.01.1007"
 
 
 def test_a_gauge_does_not_weaken_other_names(locator: Locator) -> None:
