@@ -30,18 +30,22 @@ Passing mentions and contradictions
 -----------------------------------
 A name named in passing is not read: after "ke" / "arah" / "menuju" / "lewat" (a destination or a way through;
 not after a verb of going there to act, "turun ke", "meninjau ke"), the ends of a journey ("dari X ... ke/sampai
-Y"), the ends of a route or segment ("X - Y", "X -> Y", "antara X dan Y"), the rest of such a name's address, and every name of a
-message giving transit advice ("naik rute ...", "turun di halte X"). When the remaining names contradict the best
-reading (neither lies in the other, nor within :data:`NEAR_METRES` for a place), the answer is the area they share,
-or nothing. Names that never contradict: streets (their names repeat; also a halte's name after a street word), hashtags, a name lent to a street or a
-facility ("Jalan Kebon Pala II", "Pintu Air Manggarai"), a reference point ("dekat Manggarai"), and a name written
-right before the reading's own (the smaller part of an address). A street of a name found in every town
+Y"), the ends of a route or segment ("X - Y", "X -> Y", "Jl. A - Jl. B", "antara X dan Y"; not a news dateline's dash,
+"JAKARTA - ..."), the rest of such a name's address ("ke halte X di Y"), and every name of a message giving transit
+advice ("naik rute ...", "turun di halte X", an operator's "rute 8N melayani halte X"; "tidak melayani halte X" is a
+disruption there). "di" or a level word written onto a name ("dikwitang", "kelpengadegan") is read as if apart.
+
+When the remaining names contradict the best reading (neither lies in the other, nor within :data:`NEAR_METRES` for
+a place), the answer is the area they share, or nothing. Names that never contradict: streets (their names repeat;
+also a halte's name after a street word), hashtags, a name lent to a street or a facility ("Jalan Kebon Pala II",
+"Pintu Air Manggarai"), a reference point ("dekat Manggarai"), and a name written right before the reading's own (the
+smaller part of an address). A street of a name found in every town
 (:data:`GENERIC_STREETS`) alone needs "Jakarta", a Jakarta account or another name.
 
 Outside Jakarta
 ---------------
 When the text names a city outside DKI (:data:`NON_DKI`: Bekasi, Depok, Tangerang, Bogor, ...) -- not as part of a
-street such as "Jl. Raya Bogor" -- the reading must be backed by more than one lone name: a kota mention, the word
+street such as "Jl. Raya Bogor" -- or an account of one ("@txtdrbekasi", "@AboutTNG", "@jeparakabgoid"), the reading must be backed by more than one lone name: a kota mention, the word
 "Jakarta" or "DKI", or two consistent mentions (a level word is not enough: "Kecamatan Gambir Tasikmalaya").
 Otherwise the matcher declines ("Pekayon, Bekasi" is not Pekayon in Pasar Rebo). "Jakarta" counts only next to a
 used name (within :data:`_DKI_NEAR_CHARS`) and not in a hashtag, and a kota alone never survives. A city name that is longer than
