@@ -196,7 +196,18 @@ _CITY_IN_WORD: Final[tuple[str, ...]] = ("bekasi", "depok", "tangerang", "bogor"
 _CITY_IN_WORD_RE: Final = re.compile("|".join(_CITY_IN_WORD))
 #: Accounts of places outside DKI by their short forms ("@txtdaritng", "@AboutTNG", "@infobks") or of a regency's
 #: government ("@jeparakabgoid", "@pemkabbogor"): DKI has no regency but the Thousand Islands.
-_NON_DKI_ACCOUNT: Final = re.compile(r"@\w*(?:tng|bks|bgr|dpk)\b|@\w*(?:pemkab|kabgo)", re.IGNORECASE)
+_ACCOUNT = re.compile(r"@(\w+)")
+_NON_DKI_ACCOUNT_ENDS: Final[tuple[str, ...]] = ("tng", "bks", "bgr", "dpk")
+_NON_DKI_ACCOUNT_PARTS: Final[tuple[str, ...]] = ("pemkab", "kabgo")
+
+
+def _non_dki_account(text: str) -> bool:
+    """Whether ``text`` mentions an account of a place outside DKI (see :data:`_NON_DKI_ACCOUNT_ENDS`)."""
+    for handle in _ACCOUNT.findall(text):
+        h = handle.lower()
+        if h.endswith(_NON_DKI_ACCOUNT_ENDS) or any(p in h for p in _NON_DKI_ACCOUNT_PARTS):
+            return True
+    return False
 #: Police and army units named after the area they serve ("Polsek Tebet", "Polres Metro Jakarta Barat").
 _UNIT_WORDS: Final[frozenset[str]] = frozenset(
     {"polsek", "polres", "polrestro", "kapolsek", "kapolres", "koramil", "danramil", "kodim", "dandim", "polda"}
@@ -326,6 +337,7 @@ def _mark_passing(text: str, tokens: Sequence[Token], found: Sequence[Mention]) 
     out: list[Mention] = []
     alert = _ALERT.search(text) is not None
     between_end = -1  # where the first end of "antara X dan Y" ended, while its second end is awaited
+    dateline = _DATELINE.match(text) if text[:1].isupper() else None
     for m in found:
         i = bisect_left(starts, m.start)
         j = max(i, bisect_left(starts, m.end) - 1)
@@ -354,7 +366,6 @@ def _mark_passing(text: str, tokens: Sequence[Token], found: Sequence[Mention]) 
         passing = passing or between
         if not passing:
             # "Pinang Ranti - Pluit", "manggarai-ui": the ends of a route or a segment
-            dateline = _DATELINE.match(text)
             passing = bool(
                 _DASH_AFTER.match(text, m.end)
                 or (
@@ -744,7 +755,7 @@ class Matcher:
             i += 1
         if self.places is not None and self._may_name_place(tokens):
             found = self._with_places(text, found)
-        if found and not non_dki and "@" in text and _NON_DKI_ACCOUNT.search(text):
+        if found and not non_dki and "@" in text and _non_dki_account(text):
             non_dki = True
         if found:
             found = _mark_passing(text, tokens, found)

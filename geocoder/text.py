@@ -35,6 +35,8 @@ class Token(NamedTuple):
 
 def tokenize(text: str) -> list[Token]:
     """The words of ``text`` with offsets into ``text`` itself."""
+    if text.isascii():  # (most texts: lower-casing keeps every offset, and is then the whole fold)
+        return [Token(m.group(), m.start(), m.end()) for m in _WORD.finditer(text.lower())]
     return [Token(fold_word(m.group()), m.start(), m.end()) for m in _WORD.finditer(text)]
 
 
