@@ -45,11 +45,12 @@ smaller part of an address). A street of a name found in every town
 Outside Jakarta
 ---------------
 When the text names a city outside DKI (:data:`NON_DKI`: Bekasi, Depok, Tangerang, Bogor, ...) -- not as part of a
-street such as "Jl. Raya Bogor" -- or an account of one ("@txtdrbekasi", "@AboutTNG", "@jeparakabgoid"), the reading must be backed by more than one lone name: a kota mention, the word
-"Jakarta" or "DKI", or two consistent mentions (a level word is not enough: "Kecamatan Gambir Tasikmalaya").
-Otherwise the matcher declines ("Pekayon, Bekasi" is not Pekayon in Pasar Rebo). "Jakarta" counts only next to a
-used name (within :data:`_DKI_NEAR_CHARS`) and not in a hashtag, and a kota alone never survives. A city name that is longer than
-the Jakarta name it starts with wins ("Pancoran Mas" is in Depok, not Pancoran).
+street such as "Jl. Raya Bogor" -- or an account of one ("@txtdrbekasi", "@AboutTNG", "@jeparakabgoid"), the reading
+must be backed by more than one lone name: a kota mention, the word "Jakarta" or "DKI", or two consistent mentions
+(a level word is not enough: "Kecamatan Gambir Tasikmalaya"). Otherwise the matcher declines ("Pekayon, Bekasi" is
+not Pekayon in Pasar Rebo). "Jakarta" counts only next to a used name (within :data:`_DKI_NEAR_CHARS`) and not in a
+hashtag, and a kota alone never survives. A city name that is longer than the Jakarta name it starts with wins
+("Pancoran Mas" is in Depok, not Pancoran).
 
 Places
 ------
@@ -208,6 +209,8 @@ def _non_dki_account(text: str) -> bool:
         if h.endswith(_NON_DKI_ACCOUNT_ENDS) or any(p in h for p in _NON_DKI_ACCOUNT_PARTS):
             return True
     return False
+
+
 #: Police and army units named after the area they serve ("Polsek Tebet", "Polres Metro Jakarta Barat").
 _UNIT_WORDS: Final[frozenset[str]] = frozenset(
     {"polsek", "polres", "polrestro", "kapolsek", "kapolres", "koramil", "danramil", "kodim", "dandim", "polda"}
@@ -260,7 +263,7 @@ _FACILITY_WORDS: Final[frozenset[str]] = frozenset(
 #: Words before a name that make it a water gauge or a floodgate ("Pintu Air Manggarai", "PA Karet", "Pos Angke
 #: Hulu", "TMA Manggarai", "tinggi air Manggarai"): a measuring point on a river, which often forms the boundary of
 #: kelurahan (and may lie outside DKI: Pos Angke Hulu is in Tangerang). "pos" counts only in a message that gives a
-#: water alert level ("Siaga 1").
+#: water alert ("Siaga 1"; cleaned-up text keeps only "siaga").
 _GAUGE_WORDS: Final[frozenset[str]] = frozenset({"pa", "tma", "bendung", "bendungan"})
 _GAUGE_PAIRS: Final[frozenset[tuple[str, str]]] = frozenset(
     {("pintu", "air"), ("tinggi", "air"), ("muka", "air"), ("siaga", "air")}
@@ -448,7 +451,7 @@ def _near_before(tokens: Sequence[Token], i: int) -> bool:
     return k >= 0 and tokens[k].norm in _NEAR_WORDS
 
 
-#: Words written onto the name that follows ("dikwitang", "kelpengadegan"): (length, level the word announces).
+#: Words written onto the name that follows ("dikwitang", "kelpengadegan") -> the level each announces, if any.
 _GLUED_WORDS: Final[Mapping[str, Level | None]] = {"di": None, "kel": "kelurahan", "kec": "kecamatan"}
 _GLUED_STARTS: Final[frozenset[str]] = frozenset(w[:2] for w in _GLUED_WORDS)
 
@@ -971,7 +974,7 @@ class Matcher:
         return Reading(found, evidence)
 
     def _evidence(
-        self, area: Area | Place, used: Sequence[Mention], scan: _Scan, contested: bool, rw: bool, text: str = ""
+        self, area: Area | Place, used: Sequence[Mention], scan: _Scan, contested: bool, rw: bool, text: str
     ) -> Evidence:
         """How strongly the text supports reading ``area`` (see :class:`Evidence`)."""
         fine = [m for m in used if any(_below_kota(c) and _on_chain(c, area) for c in m.candidates)]
