@@ -1,10 +1,10 @@
 """Find the pack's places (halte, stations, streets, landmarks) in text with spaCy's PhraseMatcher.
 
 Texts and names are split into words by one regular expression (:data:`_PIECE`: runs of letters and digits, and each
-other visible character alone, so "Jl.Kemang" and "st.manggarai" split at the dot) and made spaCy Docs. Each place contributes phrase patterns (matched on the lower-case
-form of the tokens) for its name, its aliases, and both without a kind word ("Halte Harmoni" -> "harmoni", "Jl.
-Kemang Raya" -> "kemang raya", "Stasiun Tebet" -> "tebet"), and, for names of two or three words, the words
-written together ("kemangraya"); a halte or station named with the number of one of a pair ("BNN 1" and "BNN 2"
+other visible character alone, so "Jl.Kemang" and "st.manggarai" split at the dot) and made spaCy Docs. Each place
+contributes phrase patterns (matched on the lower-case form of the tokens) for its name, its aliases, and both
+without a kind word ("Halte Harmoni" -> "harmoni", "Jl. Kemang Raya" -> "kemang raya", "Stasiun Tebet" -> "tebet"),
+and, for names of two or three words, the words written together ("kemangraya"); a halte or station named with the number of one of a pair ("BNN 1" and "BNN 2"
 standing together) is also found without it ("halte BNN"); "SMAN 1" and "SMAN 58", far apart, are not.
 
 A hit is *strong* -- it places the message by itself -- when
