@@ -4,8 +4,9 @@ Texts and names are split into words by one regular expression (:data:`_PIECE`: 
 other visible character alone, so "Jl.Kemang" and "st.manggarai" split at the dot) and made spaCy Docs. Each place
 contributes phrase patterns (matched on the lower-case form of the tokens) for its name, its aliases, and both
 without a kind word ("Halte Harmoni" -> "harmoni", "Jl. Kemang Raya" -> "kemang raya", "Stasiun Tebet" -> "tebet"),
-and, for names of two or three words, the words written together ("kemangraya"); a halte or station named with the number of one of a pair ("BNN 1" and "BNN 2"
-standing together) is also found without it ("halte BNN"); "SMAN 1" and "SMAN 58", far apart, are not.
+and, for names of two or three words, the words written together ("kemangraya"); a halte or station named with
+the number of one of a pair ("BNN 1" and "BNN 2" standing together) is also found without it ("halte BNN"); "SMAN 1"
+and "SMAN 58", far apart, are not.
 
 A hit is *strong* -- it places the message by itself -- when
 
