@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from geocoder.gazetteer import default_aliases
@@ -47,3 +47,10 @@ def place(pid: str, kind: str, name: str, lat: float, lon: float, kel: str, *,
         "source": "test",
     }
 
+
+
+def pack(areas: Sequence[dict[str, Any]], places: Sequence[dict[str, Any]] = (),
+         corridors: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    """A pack (format version 2) of these areas, places and corridors, as ``jemput gazetteer build`` writes it."""
+    return {"format": "jemput-gazetteer", "version": 2, "built_at": None, "sources": [], "areas": list(areas),
+            "places": list(places), "corridors": list(corridors)}

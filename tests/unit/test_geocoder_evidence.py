@@ -15,16 +15,13 @@ from geocoder.locate import Locator
 from geocoder.matcher import DEFAULT_MIN_EVIDENCE, EVIDENCE_CLASSES, Matcher
 from geocoder.service import build_locator
 from pipeline.contract import Location
+from tests import geo_pack
 from tests.geo_pack import area, place
 
 
 def pack() -> dict[str, Any]:
-    return {
-        "format": "jemput-gazetteer",
-        "version": 2,
-        "built_at": None,
-        "sources": [],
-        "areas": [
+    return geo_pack.pack(
+        areas=[
             area("31.71", "kota", "Kota Administrasi Jakarta Pusat", 106.80, -6.20, 0.10),
             area("31.74", "kota", "Kota Administrasi Jakarta Selatan", 106.80, -6.30, 0.10),
             area("31.71.01", "kecamatan", "Gambir", 106.80, -6.20, 0.05),
@@ -34,7 +31,7 @@ def pack() -> dict[str, Any]:
             area("31.74.01.1001", "kelurahan", "Tebet Timur", 106.80, -6.30, 0.02),
             area("31.74.01.1007", "kelurahan", "Manggarai", 106.82, -6.30, 0.02),
         ],
-        "places": [
+        places=[
             place("gtfs:H1", "halte", "Harmoni", -6.19, 106.815, "31.71.01.1001"),
             place("gtfs:H2", "halte", "Pulo Mas", -6.29, 106.815, "31.74.01.1001"),
             # a pair of halte standing together, and two far-apart halte told apart by their number
@@ -43,8 +40,7 @@ def pack() -> dict[str, Any]:
             place("gtfs:H5", "halte", "SMAN 1", -6.19, 106.805, "31.71.01.1001"),
             place("gtfs:H6", "halte", "SMAN 58", -6.29, 106.805, "31.74.01.1001"),
         ],
-        "corridors": [],
-    }
+    )
 
 
 @pytest.fixture(scope="module")

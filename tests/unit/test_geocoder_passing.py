@@ -11,16 +11,13 @@ from geocoder.gazetteer import Gazetteer
 from geocoder.locate import Locator
 from geocoder.matcher import Matcher
 from geocoder.places import PlaceFinder
+from tests import geo_pack
 from tests.geo_pack import area, place
 
 
 def pack() -> dict[str, Any]:
-    return {
-        "format": "jemput-gazetteer",
-        "version": 2,
-        "built_at": None,
-        "sources": [],
-        "areas": [
+    return geo_pack.pack(
+        areas=[
             area("31.71", "kota", "Kota Administrasi Jakarta Pusat", 106.80, -6.20, 0.10),
             area("31.73", "kota", "Kota Administrasi Jakarta Barat", 106.70, -6.20, 0.10),
             area("31.74", "kota", "Kota Administrasi Jakarta Selatan", 106.80, -6.30, 0.10),
@@ -36,7 +33,7 @@ def pack() -> dict[str, Any]:
             area("31.74.01.1007", "kelurahan", "Manggarai", 106.82, -6.30, 0.02),
             area("31.74.01.1008", "kelurahan", "Kemang", 106.80, -6.28, 0.02),
         ],
-        "places": [
+        places=[
             # 550 m west of Kebon Kelapa, inside Gambir
             place("gtfs:H1", "halte", "Harmoni", -6.19, 106.815, "31.71.01.1001"),
             place("gtfs:H4", "halte", "BNN", -6.29, 106.81, "31.74.01.1001"),
@@ -47,8 +44,7 @@ def pack() -> dict[str, Any]:
             place("gtfs:S1", "halte", "Slamet Riyadi", -6.30, 106.80, "31.74.01.1001"),
             place("gtfs:S2", "halte", "Slamet Riyadi", -6.30, 106.82, "31.74.01.1007"),
         ],
-        "corridors": [],
-    }
+    )
 
 
 @pytest.fixture(scope="module")

@@ -20,16 +20,13 @@ from geocoder.gazetteer import Gazetteer
 from geocoder.locate import Locator
 from geocoder.places_import import read_places_csv
 from pipeline.contract import GPS, MAX_TEXT_CHARS
+from tests import geo_pack
 from tests.geo_pack import area, place
 
 
 def pack() -> dict[str, Any]:
-    return {
-        "format": "jemput-gazetteer",
-        "version": 2,
-        "built_at": None,
-        "sources": [],
-        "areas": [
+    return geo_pack.pack(
+        areas=[
             area("31.71", "kota", "Kota Administrasi Jakarta Pusat", 106.80, -6.20, 0.10),
             area("31.74", "kota", "Kota Administrasi Jakarta Selatan", 106.80, -6.30, 0.10),
             area("31.71.01", "kecamatan", "Gambir", 106.80, -6.20, 0.05),
@@ -42,7 +39,7 @@ def pack() -> dict[str, Any]:
             area("31.74.01.1001", "kelurahan", "Tebet Timur", 106.80, -6.30, 0.02),
             area("31.74.01.1007", "kelurahan", "Manggarai", 106.82, -6.30, 0.02),
         ],
-        "places": [
+        places=[
             place("gtfs:H1", "halte", "Harmoni", -6.19, 106.81, "31.71.01.1001"),
             place("gtfs:S1", "station", "St. Manggarai", -6.29, 106.83, "31.74.01.1007"),
             # a BRT halte "Manggarai" elsewhere: "stasiun manggarai" must mean the station
@@ -55,8 +52,8 @@ def pack() -> dict[str, Any]:
             place("csv:3", "street", "Jl. Baru", -6.185, 106.805, "31.71.01.1001"),
             place("csv:4", "landmark", "Tol Dalam Kota", -6.29, 106.83, "31.74.01.1007"),
         ],
-        "corridors": [{"id": "gtfs:1", "short_name": "1", "long_name": "Harmoni - Manggarai", "places": ["gtfs:H1"]}],
-    }
+        corridors=[{"id": "gtfs:1", "short_name": "1", "long_name": "Harmoni - Manggarai", "places": ["gtfs:H1"]}],
+    )
 
 
 @pytest.fixture(scope="module")

@@ -24,12 +24,8 @@ def area(code: str, level: str, name: str, lon: float, lat: float, size: float) 
 
 
 def pack() -> dict[str, Any]:
-    return {
-        "format": "jemput-gazetteer",
-        "version": 2,
-        "built_at": None,
-        "sources": [],
-        "areas": [
+    return geo_pack.pack(
+        areas=[
             area("31.71", "kota", "Kota Administrasi Jakarta Pusat", 106.80, -6.20, 0.10),
             area("31.72", "kota", "Kota Administrasi Jakarta Utara", 106.80, -6.10, 0.10),
             area("31.72.02", "kecamatan", "Tanjung Priok", 106.80, -6.10, 0.05),
@@ -53,7 +49,7 @@ def pack() -> dict[str, Any]:
             area("31.75.08", "kecamatan", "Makasar", 106.95, -6.30, 0.05),
             area("31.75.08.1003", "kelurahan", "Kebon Pala", 106.95, -6.30, 0.02),
         ],
-        "places": [
+        places=[
             # 55 m from Kebon Baru: a station on the boundary
             place("gtfs:S1", "station", "St. Tebet", -6.29, 106.8195, "31.74.01.1001"),
             # a kilometre from any other kelurahan
@@ -65,8 +61,7 @@ def pack() -> dict[str, Any]:
             place("gtfs:H4", "halte", "Senayan Bank DKI", -6.19, 106.81, "31.71.07.1001"),
             place("gtfs:H5", "halte", "Jembatan Baru", -6.285, 106.81, "31.74.01.1001"),
         ],
-        "corridors": [],
-    }
+    )
 
 
 @pytest.fixture(scope="module")
