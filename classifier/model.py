@@ -298,19 +298,13 @@ _TIE_ORDER = np.array([1 if label == NOT_COMPLAINT else 0 for label in LABELS], 
 _NC = LABELS.index(NOT_COMPLAINT)
 
 
-def _prediction(row: np.ndarray, dismiss_threshold: float = 0.0) -> Prediction:
-    order = np.argsort(-(row + _TIE_ORDER), kind="stable")
-    if order[0] == _NC and row[_NC] < dismiss_threshold and row[_NC] > 1.0 / len(row):
-        # not sure enough that it is not a complaint: the most likely complaint label, with its (low) score
-        order = np.concatenate([order[1:2], order[:1], order[2:]])
-    top, second = int(order[0]), int(order[1])
-    scores = {label: float(row[i]) for i, label in enumerate(LABELS)}
-    runner = LABELS[second] if row[second] >= RUNNER_UP_RATIO * row[top] else None
-    return Prediction(category=LABELS[top], scores=scores, confidence=float(row[top]), runner_up=runner)
-
-
 def _predictions(p: np.ndarray, dismiss_threshold: float = 0.0) -> list[Prediction]:
-    """:func:`_prediction` of every row of ``p``, with one sort for the whole batch (same answers)."""
+    """The prediction of every row of ``p`` (label scores), with one sort for the whole batch.
+
+    The category is the top label, except that ``not_complaint`` under ``dismiss_threshold`` (and above uniform)
+    gives way to the most likely complaint label, with that label's own low score as the confidence; ties go to
+    ``not_complaint``, then in label order; the runner-up is named when its score is at least
+    :data:`RUNNER_UP_RATIO` of the top one's."""
     if not len(p):
         return []
     orders = np.argsort(-(p + _TIE_ORDER), axis=1, kind="stable").tolist()

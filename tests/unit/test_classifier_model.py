@@ -180,7 +180,10 @@ def test_the_shipped_model_matches_the_committed_corpus() -> None:
 
 
 def test_dismiss_threshold_sends_doubtful_messages_to_review() -> None:
-    from classifier.model import _prediction
+    from classifier.model import _predictions
+
+    def _prediction(row: np.ndarray, dismiss_threshold: float = 0.0):
+        return _predictions(row[None, :], dismiss_threshold)[0]
 
     row = np.array([0.25, 0.02, 0.02, 0.02, 0.04, 0.65])  # LABELS order: flood ... not_complaint
     assert _prediction(row).category == NOT_COMPLAINT

@@ -11,9 +11,10 @@ import pytest
 from kafka.partitioner.default import DefaultPartitioner, murmur2
 
 from classifier import normalise
-from classifier.keywords import KeywordClassifier
+from classifier.keywords import KeywordClassifier, Prediction
 from classifier.lexicon import TANJUNG_NEXT
-from classifier.model import _prediction, _predictions
+from classifier.model import _NC, _TIE_ORDER, RUNNER_UP_RATIO, _predictions
+from config.categories import LABELS
 from config.settings import RunnerSettings
 from pipeline import topics
 from pipeline.contract import ClassifiedMessage, RawMessage, encode
@@ -94,6 +95,17 @@ def test_keyword_verdicts_are_deterministic_across_the_memo() -> None:
     shared = KeywordClassifier()
     assert [shared.classify(t) for t in texts] == first
     assert [shared.classify(t) for t in texts] == first
+
+
+def _prediction(row: np.ndarray, dismiss_threshold: float = 0.0) -> Prediction:
+    """The decision for one row, written plainly with numpy: the reference the batched one is held to."""
+    order = np.argsort(-(row + _TIE_ORDER), kind="stable")
+    if order[0] == _NC and row[_NC] < dismiss_threshold and row[_NC] > 1.0 / len(row):
+        order = np.concatenate([order[1:2], order[:1], order[2:]])
+    top, second = int(order[0]), int(order[1])
+    scores = {label: float(row[i]) for i, label in enumerate(LABELS)}
+    runner = LABELS[second] if row[second] >= RUNNER_UP_RATIO * row[top] else None
+    return Prediction(category=LABELS[top], scores=scores, confidence=float(row[top]), runner_up=runner)
 
 
 def test_batched_predictions_match_row_by_row() -> None:
