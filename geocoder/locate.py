@@ -6,7 +6,7 @@
   either, the bare point is kept (precision "point", method "gps", no admin codes) -- the coordinates are still the
   best location there is. Coordinates that are not finite or out of range are ignored.
 - GPS and no polygons (the built-in gazetteer): the bare point, without admin codes.
-- No GPS: :meth:`geocoder.matcher.Matcher.match` on the text (admin names and the pack's places).
+- No GPS: :meth:`geocoder.matcher.Matcher.read` on the text (admin names and the pack's places).
 - A text reading below the kota whose evidence is weaker than ``min_evidence`` (setting ``geocoder.min_evidence``;
   :class:`geocoder.matcher.Evidence`) is coarsened to its kota, or to no place when even the kota is doubtful.
 - When the text gives no place or only a kota and a geocoding service is configured

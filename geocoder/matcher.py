@@ -925,10 +925,6 @@ class Matcher:
         return Mention(start, end, text, hint, areas, ())
 
     # -- choosing a reading ----------------------------------------------------------------------------------------
-    def match(self, text: str) -> Location:
-        """The place ``text`` names, or a Location with precision "none" (see :meth:`read`)."""
-        return self.read(text).location
-
     def read(self, text: str) -> Reading:
         """The place ``text`` names with the strength of its evidence (:class:`Evidence`).
 
