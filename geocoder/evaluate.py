@@ -8,7 +8,8 @@ Labels file (JSON lines, one labelled message each; the texts are not in it, the
      "kota": "31.74" | null, "kecamatan": "31.74.01" | null, "kelurahan": "31.74.01.1004" | null,
      "point": [lat, lon] | null,        # the true point when known (a named halte)
      "note": "...",                     # "not locatable..." / "outside DKI..." when all codes are null
-     "split": "dev" | "test"}           # test: held out, never tuned against
+     "split": "dev" | "test",           # test: held out, never tuned against
+     "former_split": "test"}            # optional: a row moved to dev after its errors were read
 
 Known sources (delimiter and text column): the social CSVs listed in :data:`SOURCES`.
 

@@ -85,6 +85,15 @@ NEIGHBOURHOOD_ALIASES: Final[Mapping[str, tuple[str, ...]]] = {
     "31.73.03.1008": ("kota tua", "stasiun jakarta kota", "st jakarta kota", "stasiun kota", "st kota", "beos"),
     # GOR Otista, the sports hall on Jl. Otto Iskandardinata used as a flood shelter, lies in Bidara Cina
     "31.75.03.1002": ("gor otista",),
+    "31.71.07.1002": ("pejompongan", "benhil"),  # Bendungan Hilir: the Pejompongan waterworks and kampung
+    "31.71.01.1005": ("pecenongan",),  # Kebon Kelapa
+    "31.74.05.1002": ("pondok indah",),  # Pondok Pinang: the Pondok Indah estate and mall
+    "31.74.07.1006": ("scbd",),  # Senayan (Kebayoran Baru): the Sudirman Central Business District
+    "31.72.01.1005": ("muara angke",),  # Pluit: the fishing port and kampung
+    "31.73.08.1006": ("puri indah",),  # Kembangan Selatan
+    "31.74.01.1003": ("kota kasablanka", "kokas"),  # Menteng Dalam
+    "31.75.04": ("condet",),  # Kramatjati: Balekambang, Batu Ampar and Kampung Tengah
+    "31.71.04": ("salemba",),  # Senen: Jl. Salemba Raya between Kenari and Paseban
 }
 
 #: Names of two places: a kelurahan and a well-known neighbourhood, kampung or complex elsewhere that everyone calls

@@ -186,6 +186,10 @@ _NON_DKI_PREFIXES: Final[frozenset[str]] = frozenset(k[:j] for k in NON_DKI for 
 _STREET_WORDS: Final[frozenset[str]] = frozenset(
     {"jalan", "jl", "jln", "raya", "tol", "arah", "ke", "menuju"}
 )
+#: Words before "jalan" that make it part of "lampu jalan" (a streetlight), not a street's name.
+_LIGHT_WORDS: Final[frozenset[str]] = frozenset({"lampu", "penerangan", "lampunya"})
+#: Words that start a street's name ("Jalan Gabus Raya").
+_STREET_NAME_WORDS: Final[frozenset[str]] = frozenset({"jalan", "jl", "jln"})
 _DKI_WORDS: Final[frozenset[str]] = frozenset({"jakarta", "dki", "jkt"})
 _AND_WORDS: Final[frozenset[str]] = frozenset({"dan", "serta", "atau"})
 _RW_NAME = re.compile(r"RW (\d+)\b")
@@ -315,6 +319,10 @@ _ROUTE_ADVICE = re.compile(
     r"|(?<!tidak )(?<!tdk )(?<!belum )\bmelayani\s+(?:halte|bus\s*stop|sb)\b",  # ("tidak melayani": a disruption)
     re.IGNORECASE,
 )
+#: A timetable question about a journey ("kereta ... dari stasiun X terakhir jam berapa", "kereta dari A ke B di
+#: stasiun C tersedia pukul berapa"): the stations are the ends and stops of a trip, like transit advice.
+_TIMETABLE_QUESTION = re.compile(r"\b(?:jam|pukul|pkl)\s+(?:berapa|brp)\b|\bjadwal\b", re.IGNORECASE)
+_JOURNEY = re.compile(r"\b(?:kereta|krl|commuter|perjalanan|keberangkatan|berangkat)\b", re.IGNORECASE)
 
 
 _DKI_ACCOUNT = re.compile(r"@\w*(?:jakarta|dki|jkt)", re.IGNORECASE)
@@ -323,6 +331,26 @@ _STREET_PREFIX = re.compile(r"^(?:jalan|jl|jln|gg|gang)\b\.?\s*(?:raya\b\s*)?", 
 
 def _street_key(name: str) -> str:
     return name_key(_STREET_PREFIX.sub("", name))
+
+
+def _street_ends_before(tokens: Sequence[Token], i: int) -> bool:
+    """Whether the "raya" before the city at ``i`` ends a street's name rather than starting one: "Jalan Gabus Raya
+    Bekasi" is a street in Bekasi, "Jalan Raya Bekasi" (and "Raya Bogor") a road named after the city."""
+    return i >= 3 and tokens[i - 1].norm == "raya" and tokens[i - 3].norm in _STREET_NAME_WORDS
+
+
+def _address_order(area: Area | Place, used: Sequence[Mention]) -> bool:
+    """Whether the names a reading rests on come in an address's order, each no finer than the one before it."""
+    last = None
+    for m in sorted(used, key=lambda m: m.start):
+        ranks = [c.rank for c in m.candidates if c.code in area.chain]
+        if not ranks:
+            continue
+        rank = max(ranks)
+        if last is not None and rank > last:
+            return False
+        last = rank
+    return True
 
 
 def _in_tag(text: str, start: int) -> bool:
@@ -381,7 +409,7 @@ def _mark_passing(text: str, tokens: Sequence[Token], found: Sequence[Mention]) 
             passing = True  # the rest of a destination's address: "ke daerah Duri Utara, Tambora", "ke halte X di Y"
         tag = _in_tag(text, m.start)
         borrowed = not any(isinstance(c, Place) for c in m.candidates) and (
-            (i > 0 and tokens[i - 1].norm in _FACILITY_WORDS)
+            _facility_before(tokens, i)
             or (j + 1 < len(tokens) and _NUMBERED.fullmatch(tokens[j + 1].norm) is not None)
             or _near_before(tokens, i)
         )
@@ -394,6 +422,14 @@ def _mark_passing(text: str, tokens: Sequence[Token], found: Sequence[Mention]) 
             m = replace(m, passing=passing, tag=tag, borrowed=borrowed, gauge=gauge)
         out.append(m)
     return out
+
+
+def _facility_before(tokens: Sequence[Token], i: int) -> bool:
+    """Whether the word before ``i`` makes the name there a street's or a facility's ("Jalan Kebon Pala"); not the
+    "jalan" of "lampu jalan" (streetlights: "lampu jalan senayan senen kwitang udh mati" names three places)."""
+    if i == 0 or tokens[i - 1].norm not in _FACILITY_WORDS:
+        return False
+    return not (tokens[i - 1].norm in _STREET_NAME_WORDS and i >= 2 and tokens[i - 2].norm in _LIGHT_WORDS)
 
 
 def _word_before(tokens: Sequence[Token], i: int) -> str:
@@ -751,7 +787,7 @@ class Matcher:
             ):
                 non_dki = True  # "@txtdrbekasi", "#banjirbekasi": the account or tag says where
             if n_city:
-                if i == 0 or tokens[i - 1].norm not in _STREET_WORDS:
+                if i == 0 or tokens[i - 1].norm not in _STREET_WORDS or _street_ends_before(tokens, i):
                     non_dki = True
                 i += n_city
                 continue
@@ -762,7 +798,10 @@ class Matcher:
             non_dki = True
         if found:
             found = _mark_passing(text, tokens, found)
-        advice = bool(found) and _ROUTE_ADVICE.search(text) is not None
+        advice = bool(found) and (
+            _ROUTE_ADVICE.search(text) is not None
+            or (_TIMETABLE_QUESTION.search(text) is not None and _JOURNEY.search(text) is not None)
+        )
         account = bool(found) and _DKI_ACCOUNT.search(text) is not None
         return _Scan(tuple(found), non_dki, tuple(dki_words), advice, account)
 
@@ -1123,6 +1162,9 @@ class Matcher:
             parents = [self.gazetteer.get(c) for c in common]
             area = max((p for p in parents if p is not None), key=lambda a: a.rank)
             used = sorted({id(m): m for _, u in top for m in u}.values(), key=lambda m: m.start)
+        # names of an address run from the smallest to the largest ("Kebon Pala, Kampung Melayu, Jatinegara"); in a
+        # list they need not ("senayan senen kwitang"), and a name before them is then one more place of the list
+        address_order = _address_order(area, used)
         conflicting = [
             m
             for m in mentions
@@ -1130,7 +1172,7 @@ class Matcher:
             and not (m.tag or m.borrowed or m in used)
             and not all(isinstance(c, Place) and c.kind == "street" for c in m.primary)
             and m.trigger not in _STREET_TRIGGERS  # "Jalan Pulo Mas Timur": a street named like a halte
-            and not any(0 <= u.start - m.end <= 2 for u in used)
+            and not (address_order and any(0 <= u.start - m.end <= 2 for u in used))
             and not any(self._compatible(c, area) for c in m.primary)
         ]
         if conflicting:
