@@ -48,6 +48,19 @@ def place(pid: str, kind: str, name: str, lat: float, lon: float, kel: str, *,
     }
 
 
+def importer_area(code: str, level: str, name: str, lon: float, lat: float, size: float) -> dict[str, Any]:
+    """An area with the aliases ``jemput gazetteer build`` adds by hand too: neighbourhoods and names of two places
+    (:data:`geocoder.importer.NEIGHBOURHOOD_ALIASES`, :data:`geocoder.importer.SHARED_NAMES`)."""
+    from geocoder.importer import NEIGHBOURHOOD_ALIASES, SHARED_NAMES
+
+    return area(code, level, name, lon, lat, size,
+                aliases=(*NEIGHBOURHOOD_ALIASES.get(code, ()), *SHARED_NAMES.get(code, ())))
+
+
+def finest_code(loc: Any) -> str | None:
+    """The most specific admin code of a Location (kelurahan, else kecamatan, else kota)."""
+    return loc.kelurahan_code or loc.kecamatan_code or loc.kota_code
+
 
 def pack(areas: Sequence[dict[str, Any]], places: Sequence[dict[str, Any]] = (),
          corridors: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:

@@ -11,17 +11,12 @@ from typing import Any
 import pytest
 
 from geocoder.gazetteer import Gazetteer
-from geocoder.importer import NEIGHBOURHOOD_ALIASES, SHARED_NAMES
 from geocoder.locate import Locator
 from geocoder.matcher import Matcher
 from tests import geo_pack
+from tests.geo_pack import finest_code as _code
+from tests.geo_pack import importer_area as area
 from tests.geo_pack import place
-
-
-def area(code: str, level: str, name: str, lon: float, lat: float, size: float) -> dict[str, Any]:
-    # with the aliases the importer adds: neighbourhoods and names shared by two places
-    return geo_pack.area(code, level, name, lon, lat, size,
-                         aliases=(*NEIGHBOURHOOD_ALIASES.get(code, ()), *SHARED_NAMES.get(code, ())))
 
 
 def pack() -> dict[str, Any]:
@@ -65,9 +60,6 @@ def locator(gazetteer: Gazetteer) -> Locator:
     # the default evidence threshold (setting geocoder.min_evidence)
     return Locator(gazetteer, min_evidence=2)
 
-
-def _code(loc: Any) -> str | None:
-    return loc.kelurahan_code or loc.kecamatan_code or loc.kota_code
 
 
 @pytest.mark.parametrize(

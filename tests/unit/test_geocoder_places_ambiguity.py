@@ -11,16 +11,11 @@ from typing import Any
 import pytest
 
 from geocoder.gazetteer import Gazetteer
-from geocoder.importer import NEIGHBOURHOOD_ALIASES, SHARED_NAMES
 from geocoder.locate import Locator
 from tests import geo_pack
+from tests.geo_pack import finest_code as _code
+from tests.geo_pack import importer_area as area
 from tests.geo_pack import place
-
-
-def area(code: str, level: str, name: str, lon: float, lat: float, size: float) -> dict[str, Any]:
-    # with the aliases the importer adds: neighbourhoods and names shared by two places
-    return geo_pack.area(code, level, name, lon, lat, size,
-                         aliases=(*NEIGHBOURHOOD_ALIASES.get(code, ()), *SHARED_NAMES.get(code, ())))
 
 
 def pack() -> dict[str, Any]:
@@ -69,9 +64,6 @@ def locator() -> Locator:
     # the default evidence threshold (setting geocoder.min_evidence)
     return Locator(Gazetteer.from_dict(pack(), build_id="ambiguity"), min_evidence=2)
 
-
-def _code(loc: Any) -> str | None:
-    return loc.kelurahan_code or loc.kecamatan_code or loc.kota_code
 
 
 @pytest.mark.parametrize(
