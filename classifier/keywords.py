@@ -223,6 +223,8 @@ class KeywordClassifier:
             self._rules_by_first.setdefault(rule.atoms[0], []).append(i)
         #: (atoms, gaps) of each rule, by index, for matching the longer rules
         self._chains = tuple((rule.atoms, rule.gaps) for rule in self._rules)
+        #: The atoms after the first of every rule: all must occur somewhere for the rule to match.
+        self._later_atoms = tuple(frozenset(rule.atoms[1:]) for rule in self._rules)
         #: (source, effects) of each rule, by index, for the scoring loop
         self._rule_effects: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = tuple(
             (rule.source, tuple(rule.effects.items())) for rule in self._rules
@@ -290,14 +292,15 @@ class KeywordClassifier:
         # A rule matches when its first atom occurs and (longer rules) its other atoms follow within their gaps.
         # One-word rules need no positions; positions are only collected when a longer rule may match.
         cached = self._hits_cache.get
-        hits = [cached(w) for w in words]
-        if None in hits:
-            hits = [h if h is not None else self._hits_of(w) for w, h in zip(words, hits, strict=True)]
+        no_hits = _NO_HITS
         matched: set[int] = set()
         multi: set[int] = set()
         chained_at: list[tuple[int, tuple[_Atom, ...]]] = []
-        for i, h in enumerate(hits):
-            if h is _NO_HITS:  # most words
+        for i, w in enumerate(words):
+            h = cached(w)
+            if h is None:
+                h = self._hits_of(w)
+            if h is no_hits:  # most words
                 continue
             if h.single:
                 matched |= h.single
@@ -315,7 +318,11 @@ class KeywordClassifier:
                     else:
                         where.add(i)
             chains = self._chains
+            present = found.keys()
+            later = self._later_atoms
             for r in multi:  # what _matches does, inlined: the chain of positions, atom after atom
+                if not present >= later[r]:
+                    continue  # (most candidates: a later atom does not occur at all)
                 atoms, gaps = chains[r]
                 current = found[atoms[0]]  # the first atom of every candidate occurs (that made it one)
                 for k in range(1, len(atoms)):

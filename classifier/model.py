@@ -284,11 +284,14 @@ def foreign(words: Sequence[str], min_words: int = 4) -> bool:
     """True when the normalised ``words`` of a text hold at least ``min_words`` words and not one Indonesian word
     the classifier knows (its lexicon, slang and rule words, or :data:`classifier.lexicon.FUNCTION_WORDS`): the
     text is in another language."""
-    plain = [w for w in words if w[0] != "<" and w.isalpha()]
-    if len(plain) < min_words:
-        return False
     known = vocabulary()
-    return not any(w in known or w in FUNCTION_WORDS for w in plain)
+    plain = 0
+    for w in words:
+        if w[0] != "<" and w.isalpha():
+            if w in known or w in FUNCTION_WORDS:
+                return False  # (most texts: one of their first words)
+            plain += 1
+    return plain >= min_words
 
 
 #: Ties (only a text with no evidence at all is exactly uniform) go to not_complaint, then in label order.
