@@ -29,14 +29,18 @@ def gazetteer() -> None:
               help="CSV of extra places (columns name, lat, lon; optional kind, aliases, id). Repeatable.")
 @click.option("--rw", type=click.Path(exists=True, path_type=Path),
               help="RW boundary shapefile (.shp with its .dbf, or their directory): RW points per kelurahan.")
+@click.option("--osm", "osm", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="OpenStreetMap extract (.osm[.gz|.bz2] XML or .geojson[l]): named streets, one place per street "
+                   "and kelurahan it runs through. Repeatable.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the pack (default: the geocoder's pack path, <data_dir>/gazetteer.json).")
 @click.pass_obj
 def gazetteer_build(obj: Ctx, admin_dir: Path, gtfs: Path | None, places: tuple[Path, ...], rw: Path | None,
-                    out: Path | None) -> None:
+                    osm: tuple[Path, ...], out: Path | None) -> None:
     """Build a gazetteer pack: kota, kecamatan and kelurahan with polygons, plus halte, stations and places.
 
-    Each place is assigned the kelurahan it lies in by point-in-polygon; places outside DKI are left out.
+    Each place is assigned the kelurahan it lies in by point-in-polygon; places outside DKI are left out. OSM
+    streets are cut at the kelurahan boundaries: a street through three kelurahan becomes three places.
     """
     from geocoder.errors import GazetteerError
     from geocoder.importer import build_pack
@@ -45,7 +49,8 @@ def gazetteer_build(obj: Ctx, admin_dir: Path, gtfs: Path | None, places: tuple[
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         summary = build_pack(
-            admin_dir, target, progress=lambda m: click.echo(f"  {m}", err=True), gtfs=gtfs, places=places, rw=rw
+            admin_dir, target, progress=lambda m: click.echo(f"  {m}", err=True), gtfs=gtfs, places=places, rw=rw,
+            osm=osm,
         )
     except GazetteerError as exc:
         fail(str(exc), ExitCode.DATA)

@@ -35,6 +35,7 @@ from typing import Any, Final
 from geocoder.errors import GazetteerError
 from geocoder.gazetteer import FORMAT, LEVELS, VERSION, Gazetteer, Level, default_aliases
 from geocoder.geometry import Geometry, GeometryError, centroid, parse_geometry, to_geojson
+from geocoder.osm_import import read_osm_streets, street_places
 from geocoder.places_import import assign_areas, read_gtfs, read_places_csv, read_rw
 
 __all__ = [
@@ -310,6 +311,7 @@ def build_pack(
     gtfs: Path | None = None,
     places: tuple[Path, ...] | list[Path] = (),
     rw: Path | None = None,
+    osm: tuple[Path, ...] | list[Path] = (),
 ) -> dict[str, Any]:
     """Build a gazetteer pack from ``admin_dir`` (plus a GTFS feed and extra-places CSVs) and write it to ``out``.
 
@@ -317,7 +319,9 @@ def build_pack(
     per kind, ``places_outside_dki``, ``corridors``, ``sources`` (file, sha256, what was read) and ``warnings``.
     Raises :class:`GazetteerError` when the directory is missing, holds none of the expected files, or a file
     cannot be parsed. Places need polygons: without them (the CSV fallback) GTFS and CSV places are refused.
-    See :mod:`geocoder.places_import` for the GTFS, CSV and RW (shapefile) inputs.
+    See :mod:`geocoder.places_import` for the GTFS, CSV and RW (shapefile) inputs and :mod:`geocoder.osm_import`
+    for OpenStreetMap streets (``osm``: OSM XML or GeoJSON files; each street becomes one place per kelurahan it
+    runs through).
     """
     admin_dir = Path(admin_dir)
     out = Path(out)
@@ -362,7 +366,7 @@ def build_pack(
         "corridors": [],
     }
     outside = 0
-    if gtfs is not None or places or rw is not None:
+    if gtfs is not None or places or rw is not None or osm:
         admin = Gazetteer.from_dict(json.loads(json.dumps(pack)), build_id="admin", origin=str(admin_dir))
         if not admin.has_polygons:
             raise GazetteerError(
@@ -387,6 +391,19 @@ def build_pack(
             raw_places.extend(extra)
             collector.sources.append({"file": csv_path.name, "sha256": _sha256(csv_path), "places": len(extra)})
             collector.say(f"{csv_path.name}: {len(extra)} places")
+        for osm_path in osm:
+            osm_path = Path(osm_path)
+            collector.say(f"reading OpenStreetMap streets {osm_path}")
+            lines = read_osm_streets(osm_path, collector.warn)
+            streets, streets_outside = street_places(lines, admin, source=osm_path.name)
+            raw_places.extend(streets)
+            collector.sources.append(
+                {"file": osm_path.name, "sha256": _sha256(osm_path), "ways": len(lines), "places": len(streets)}
+            )
+            collector.say(
+                f"{osm_path.name}: {len(lines)} named street ways -> {len(streets)} street places (one per street and "
+                f"kelurahan); {streets_outside} ways outside DKI"
+            )
         if rw is not None:
             rw = Path(rw)
             collector.say(f"reading RW boundaries {rw}")
