@@ -1131,8 +1131,10 @@ class Matcher:
             for a in m.candidates:
                 readings.setdefault(a.code, a)
         scored: list[tuple[tuple[int, int], Area, list[Mention]]] = []
+        # each mention's candidate codes, once (a street of many pieces makes many readings to weigh)
+        coded = [(m, frozenset(c.code for c in m.primary), frozenset(c.code for c in m.secondary)) for m in mentions]
         for area in readings.values():
-            support, primary, used = self._support(area, mentions)
+            support, primary, used = self._support(area, coded)
             if primary > 0 and not (isinstance(area, Place) and not self._place_backed(area, used)):
                 scored.append(((support, primary), area, used))
         if not scored:
@@ -1231,27 +1233,31 @@ class Matcher:
         return any(a.code in near for m in used for a in m.primary)
 
     @staticmethod
-    def _support(area: Area, mentions: Sequence[Mention]) -> tuple[int, int, list[Mention]]:
-        """(support, primary support, supporting mentions) of reading ``area``.
+    def _support(
+        area: Area, mentions: Sequence[tuple[Mention, frozenset[str], frozenset[str]]]
+    ) -> tuple[int, int, list[Mention]]:
+        """(support, primary support, supporting mentions) of reading ``area``; ``mentions`` come with the codes of
+        their primary and secondary candidates (codes are unique in a pack).
 
         A mention that names ``area`` itself counts as primary or secondary as it names it; a mention that names an
         area ``area`` lies in counts as primary when that name is primary (it corroborates).
         """
         support = primary = 0
         used: list[Mention] = []
+        code = area.code
         chain = area.chain
-        for m in mentions:
-            if area in m.primary:
+        for m, primary_codes, secondary_codes in mentions:
+            if code in primary_codes:
                 # a name announced by its level word counts double: "Pintu Air Manggarai di Kelurahan Setiabudi"
                 weight = 2 if m.level_hint is not None else 1
                 support += weight
                 primary += weight
-            elif area in m.secondary:
+            elif code in secondary_codes:
                 support += 1
-            elif any(a.code in chain for a in m.primary):
+            elif not chain.isdisjoint(primary_codes):
                 support += 1
                 primary += 1
-            elif any(a.code in chain for a in m.secondary):
+            elif not chain.isdisjoint(secondary_codes):
                 support += 1
             else:
                 continue

@@ -168,6 +168,10 @@ def _distance_m(a: Place, b: Place) -> float:
 #: regex pass is several times cheaper than spaCy's rule tokenizer with its affix tables; names and texts are
 #: tokenized alike, so what the PhraseMatcher compares is consistent.
 _PIECE = re.compile(r"[^\W_]+|\S")
+#: Words that may stand between a trigger and the name ("Jl. Raya X", "halte TJ X", "Stasiun KRL X").
+_TRIGGER_FILLERS: Final[frozenset[str]] = frozenset({"raya", "transjakarta", "busway", "tj", "krl", "mrt", "lrt"})
+#: What a word that is in no place name becomes (no :data:`_PIECE` word looks like it).
+_OTHER: Final = "<->"
 
 
 class PlaceFinder:
@@ -216,7 +220,13 @@ class PlaceFinder:
         for form, key in patterns.items():
             by_pattern_label.setdefault(key, []).append(form)
         for key, forms in by_pattern_label.items():
-            self.matcher.add(key, [self._doc(form)[0] for form in forms])
+            self.matcher.add(key, [Doc(self.vocab, words=_PIECE.findall(form)) for form in forms])
+        #: Lower-case words a match or its trigger can be made of; any other word of a text becomes one placeholder
+        #: (:data:`_OTHER`) before spaCy sees it: it could not be part of a match, and the vocabulary stays bounded
+        #: in a long-running stage (every new word would otherwise become a lexeme for good).
+        self._words = frozenset(
+            {w.lower() for form in patterns for w in _PIECE.findall(form)} | set(TRIGGERS) | _TRIGGER_FILLERS | {"."}
+        )
         self._places = {k: tuple(v) for k, v in by_label.items()}
         self._bare_ok = bare_ok
         self._trigger_only = frozenset(trigger_only)
@@ -230,7 +240,9 @@ class PlaceFinder:
     def _doc(self, text: str) -> tuple[Doc, list[tuple[int, int]]]:
         """``text`` as a spaCy Doc of :data:`_PIECE` words, with each word's character offsets in ``text``."""
         pieces = list(_PIECE.finditer(text))
-        words = [m.group() for m in pieces]
+        known = self._words
+        # (lower-cased: the matcher compares LOWER, and a text's casings of a name are not new lexemes either)
+        words = [w if (w := m.group().lower()) in known else _OTHER for m in pieces]
         offsets = [m.span() for m in pieces]
         return Doc(self.vocab, words=words), offsets
 
@@ -293,7 +305,7 @@ class PlaceFinder:
                 continue
             if word in TRIGGERS:
                 return word
-            if word in {"raya", "transjakarta", "busway", "tj", "krl", "mrt", "lrt"}:
+            if word in _TRIGGER_FILLERS:
                 i -= 1
                 steps += 1
                 continue

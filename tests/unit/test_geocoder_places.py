@@ -92,6 +92,19 @@ def test_places_in_text(locator: Locator, text: str, precision: str, kelurahan: 
     assert loc.lat is not None and loc.lon is not None
 
 
+def test_words_in_no_place_name_do_not_grow_the_vocabulary() -> None:
+    # a long-running stage reads millions of new words: they must not each become a spaCy lexeme for good
+    from geocoder.places import PlaceFinder
+
+    finder = PlaceFinder(Gazetteer.from_dict(pack(), build_id="vocab"))
+    assert [h.places[0].name for h in finder.find("antri di halte Harmoni kemarin")] == ["Harmoni"]
+    before = len(finder.vocab)
+    for n in range(200):
+        hits = finder.find(f"kata{n} baru{n} lagi{n} di halte Harmoni, Jl. Kebon Kelapa x{n}y")
+        assert [h.places[0].name for h in hits] == ["Harmoni", "Jl. Kebon Kelapa"]
+    assert len(finder.vocab) == before
+
+
 def test_place_gets_its_own_point(locator: Locator) -> None:
     loc = locator.locate("halte Harmoni")
     assert (loc.lat, loc.lon) == (-6.19, 106.81)
