@@ -2,9 +2,10 @@
 
 ``jemput gazetteer build --osm FILE`` (repeatable). A street is a line, often kilometres long and through several
 kelurahan and kecamatan; a single point for it (as a ``--places`` CSV row gives) puts every message naming it in
-one kelurahan. Here every named road is cut at the kelurahan boundaries: each kelurahan it runs through for at
-least :data:`MIN_PIECE_M` metres gets its own place (kind ``street``, the street's name, a point on the street inside
-that kelurahan). A message naming the street alone then gets only the area all its pieces share (its kecamatan, or
+one kelurahan. Here every named road is cut at the kelurahan boundaries: each kelurahan it runs through gets its
+own place (kind ``street``, the street's name, a point on the street inside that kelurahan), unless the street only
+reaches into it (no way of the street runs :data:`MIN_PIECE_M` metres there or lies wholly inside it: a junction at
+the edge). A message naming the street alone then gets only the area all its pieces share (its kecamatan, or
 its kota, or nothing), and "Jl. X, Kel. Y" the piece in Y -- the matcher's rule for names shared by several places.
 
 Input formats (by file name):
@@ -82,6 +83,7 @@ class _Piece:
     name_counts: dict[str, int] = field(default_factory=dict)
     way_ids: set[str] = field(default_factory=set)
     points: list[tuple[float, float]] = field(default_factory=list)
+    substantial: bool = False
 
 
 # -- reading -------------------------------------------------------------------------------------------------------
@@ -139,31 +141,21 @@ def _read_xml(path: Path, warn: Warn) -> list[StreetLine]:
     ways: list[tuple[str, str, list[str], list[str]]] = []  # (id, name, aliases, node refs)
     needed: set[str] = set()
     try:
-        with _open(path) as fh:
-            for _event, elem in ET.iterparse(fh, events=("end",)):
-                if elem.tag == "way":
-                    tags = {t.get("k"): t.get("v") for t in elem.iter("tag")}
-                    name = _wanted(tags)
-                    if name is not None:
-                        refs = [nd.get("ref") for nd in elem.iter("nd") if nd.get("ref")]
-                        if len(refs) >= 2:
-                            ways.append((str(elem.get("id")), name, _aliases(tags, name), refs))
-                            needed.update(refs)
-                    elem.clear()
-                elif elem.tag in {"node", "relation"}:
-                    elem.clear()
+        for elem in _elements(path):
+            if elem.tag == "way":
+                tags = {t.get("k"): t.get("v") for t in elem.iter("tag")}
+                name = _wanted(tags)
+                if name is not None:
+                    refs = [ref for nd in elem.iter("nd") if (ref := nd.get("ref"))]
+                    if len(refs) >= 2:
+                        ways.append((str(elem.get("id")), name, _aliases(tags, name), refs))
+                        needed.update(refs)
         coords: dict[str, tuple[float, float]] = {}
-        with _open(path) as fh:
-            for _event, elem in ET.iterparse(fh, events=("end",)):
-                if elem.tag == "node":
-                    node_id = elem.get("id")
-                    if node_id in needed:
-                        lat, lon = _number(elem.get("lat")), _number(elem.get("lon"))
-                        if lat is not None and lon is not None:
-                            coords[node_id] = (lat, lon)
-                    elem.clear()
-                elif elem.tag in {"way", "relation"}:
-                    elem.clear()
+        for elem in _elements(path):
+            if elem.tag == "node" and (node_id := elem.get("id")) in needed:
+                lat, lon = _number(elem.get("lat")), _number(elem.get("lon"))
+                if lat is not None and lon is not None:
+                    coords[node_id] = (lat, lon)
     except ET.ParseError as exc:
         raise GazetteerError(f"{path}: not readable as OSM XML: {exc}") from None
     except (OSError, EOFError) as exc:
@@ -186,6 +178,19 @@ def _read_xml(path: Path, warn: Warn) -> list[StreetLine]:
     if missing:
         warn(f"{path.name}: {missing} node references of named streets are not in the file (cut at the extract's edge)")
     return out
+
+
+def _elements(path: Path) -> Iterator[ET.Element]:
+    """The top-level elements of an OSM XML file (node, way, relation), each complete, then dropped: memory stays
+    flat however large the extract."""
+    with _open(path) as fh:
+        root: ET.Element | None = None
+        for event, elem in ET.iterparse(fh, events=("start", "end")):
+            if root is None:
+                root = elem  # <osm>
+            elif event == "end" and elem.tag in {"node", "way", "relation"}:
+                yield elem
+                root.clear()  # (the element and everything read before it)
 
 
 def _number(value: Any) -> float | None:
@@ -292,8 +297,8 @@ def street_places(lines: list[StreetLine], gazetteer: Gazetteer, source: str) ->
     """One place per street name and kelurahan it runs through (see the module docstring), and the number of
     streets that lie wholly outside the pack's kelurahan polygons."""
     pieces: dict[tuple[str, str], _Piece] = {}
-    steps_of: dict[str, int] = {}
     aliases_of: dict[str, list[str]] = {}  # other names belong to the street, whichever of its ways carries them
+    min_steps = int(MIN_PIECE_M // SAMPLE_M) + 1  # step points spanning about MIN_PIECE_M
     outside = 0
     for line in lines:
         key = name_key(line.name)
@@ -301,25 +306,27 @@ def street_places(lines: list[StreetLine], gazetteer: Gazetteer, source: str) ->
             continue
         known = aliases_of.setdefault(key, [])
         known.extend(a for a in line.aliases if a not in known)
-        inside = False
+        steps = 0
+        here: dict[str, list[tuple[float, float]]] = {}  # this way's step points per kelurahan
         for run in line.runs:
             for lat, lon in _steps(run):
-                steps_of[key] = steps_of.get(key, 0) + 1
+                steps += 1
                 area = gazetteer.area_at(lat, lon)
-                if area is None or area.level != "kelurahan":
-                    continue
-                inside = True
-                piece = pieces.setdefault((key, area.code), _Piece())
-                piece.points.append((lat, lon))
-                piece.name_counts[line.name] = piece.name_counts.get(line.name, 0) + 1
-                piece.way_ids.add(line.way_id)
-        if not inside:
+                if area is not None and area.level == "kelurahan":
+                    here.setdefault(area.code, []).append((lat, lon))
+        if not here:
             outside += 1
-    min_steps = int(MIN_PIECE_M // SAMPLE_M) + 1  # step points spanning about MIN_PIECE_M
+        for code, points in here.items():
+            piece = pieces.setdefault((key, code), _Piece())
+            piece.points.extend(points)
+            piece.name_counts[line.name] = piece.name_counts.get(line.name, 0) + len(points)
+            piece.way_ids.add(line.way_id)
+            # a way that only reaches into a kelurahan (a junction at its edge) makes no place there; a short way
+            # wholly inside one does (OSM splits streets into short ways at junctions)
+            piece.substantial = piece.substantial or len(points) >= min_steps or len(points) == steps
     out: list[RawPlace] = []
     for (key, code), piece in sorted(pieces.items()):
-        # a street that only touches a kelurahan (a junction at its edge) is no place there -- unless it is short
-        if len(piece.points) < min_steps and steps_of[key] > len(piece.points):
+        if not piece.substantial:
             continue
         mid_lat = sum(p[0] for p in piece.points) / len(piece.points)
         mid_lon = sum(p[1] for p in piece.points) / len(piece.points)

@@ -174,6 +174,26 @@ def test_streets_are_cut_at_kelurahan_boundaries(osm_file: Path, gazetteer: Gaze
     assert [p.id for p in by_name["Jalan Sampai Batas"]] == ["osm:w204:31.74.01.1001"]
 
 
+def test_short_ways_wholly_inside_a_kelurahan_count(gazetteer: Gazetteer) -> None:
+    # OSM splits a street into short ways at its junctions: three ways of 40 m in Kebon Baru are a street there; a
+    # lane of the same name far away in Tebet Timur (40 m) is another piece; a way that reaches 45 m into Tebet
+    # Timur from Kebon Baru's side adds nothing there by itself
+    step = 40 / 111_320
+    kebon_baru = [
+        StreetLine("Gang Melati", [], f"w{n}", [[(-6.29, 106.825 + n * step), (-6.29, 106.825 + (n + 1) * step)]])
+        for n in range(3)
+    ]
+    tebet_timur = StreetLine("Gang Melati", [], "w9", [[(-6.295, 106.805), (-6.295, 106.805 + step)]])
+    edge = StreetLine("Jalan Ujung", [], "w20", [[(-6.285, 106.83), (-6.285, 106.8196)]])
+    places, outside = street_places([*kebon_baru, tebet_timur, edge], gazetteer, source="x")
+    assert outside == 0
+    assert sorted((p.name, p.id) for p in places) == [
+        ("Gang Melati", "osm:w0:31.74.01.1004"),
+        ("Gang Melati", "osm:w9:31.74.01.1001"),
+        ("Jalan Ujung", "osm:w20:31.74.01.1004"),
+    ]
+
+
 def test_a_street_outside_every_polygon_is_counted(gazetteer: Gazetteer) -> None:
     far = StreetLine("Jalan Jauh", [], "w9", [[(-6.5, 107.0), (-6.5, 107.01)]])
     assert street_places([far], gazetteer, source="x") == ([], 1)
