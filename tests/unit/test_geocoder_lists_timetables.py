@@ -84,6 +84,12 @@ def locator(gazetteer: Gazetteer) -> Locator:
         # (a problem at a station is still placed, and a question without a journey about a place stays one)
         ("stasiun Manggarai banjir lagi, kereta tertahan", "place", "31.74.01.1007"),
         ("Kelurahan Kwitang jam berapa buka pelayanan KTP?", "kelurahan", "31.71.04.1005"),
+        # rule: a street named with its street word and found only as a halte of that name is one spot of a road
+        # that may run through several kecamatan: its kota, unless an area named with it agrees
+        ("banjir di Jalan Gabus Raya sebetis", "kota", "31.74"),
+        ("banjir di Jalan Gabus Raya, Pasar Minggu", "place", "31.74.04.1001"),
+        # (the halte itself, announced as one, keeps its point)
+        ("halte Gabus Raya banjir", "place", "31.74.04.1001"),
     ],
 )
 def test_lists_neighbourhoods_and_timetables(locator: Locator, text: str, precision: str, code: str | None) -> None:
