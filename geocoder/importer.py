@@ -24,7 +24,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import math
 import os
 import tempfile
 from collections.abc import Callable, Mapping
@@ -36,7 +35,7 @@ from geocoder.errors import GazetteerError
 from geocoder.gazetteer import FORMAT, LEVELS, VERSION, Gazetteer, Level, default_aliases
 from geocoder.geometry import Geometry, GeometryError, centroid, parse_geometry, to_geojson
 from geocoder.osm_import import read_osm_streets, street_places
-from geocoder.places_import import assign_areas, read_gtfs, read_places_csv, read_rw
+from geocoder.places_import import assign_areas, finite_number, read_gtfs, read_places_csv, read_rw
 
 __all__ = [
     "CSV_FILE",
@@ -124,14 +123,6 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _number(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
 class _Collector:
     def __init__(self, progress: Progress | None) -> None:
         self.areas: dict[str, dict[str, Any]] = {}
@@ -177,7 +168,7 @@ class _Collector:
                 self.warn(
                     f"{where}: {code} declares {key} {declared}, the code says {expected}; used the code"
                 )
-        point = (_number(lat), _number(lon))
+        point = (finite_number(lat), finite_number(lon))
         if point[0] is None or point[1] is None or not (-90 <= point[0] <= 90 and -180 <= point[1] <= 180):
             if geometry is None:
                 self.warn(f"{where}: {code} ({name}) has no usable centroid and no polygon, skipped")

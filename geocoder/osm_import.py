@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final
 
 from geocoder.errors import GazetteerError
-from geocoder.places_import import RawPlace
+from geocoder.places_import import RawPlace, finite_number
 from geocoder.spatial import METRES_PER_DEGREE
 from geocoder.text import name_key
 
@@ -153,7 +153,7 @@ def _read_xml(path: Path, warn: Warn) -> list[StreetLine]:
         coords: dict[str, tuple[float, float]] = {}
         for elem in _elements(path):
             if elem.tag == "node" and (node_id := elem.get("id")) in needed:
-                lat, lon = _number(elem.get("lat")), _number(elem.get("lon"))
+                lat, lon = finite_number(elem.get("lat")), finite_number(elem.get("lon"))
                 if lat is not None and lon is not None:
                     coords[node_id] = (lat, lon)
     except ET.ParseError as exc:
@@ -191,14 +191,6 @@ def _elements(path: Path) -> Iterator[ET.Element]:
             elif event == "end" and elem.tag in {"node", "way", "relation"}:
                 yield elem
                 root.clear()  # (the element and everything read before it)
-
-
-def _number(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def _features(path: Path) -> Iterator[Any]:
@@ -270,7 +262,7 @@ def _runs(geometry: dict[str, Any]) -> list[list[tuple[float, float]]]:
         run: list[tuple[float, float]] = []
         for position in line:
             if isinstance(position, list) and len(position) >= 2:
-                lon, lat = _number(position[0]), _number(position[1])
+                lon, lat = finite_number(position[0]), finite_number(position[1])
                 if lat is not None and lon is not None and -90 <= lat <= 90 and -180 <= lon <= 180:
                     run.append((lat, lon))
         if len(run) >= 2:

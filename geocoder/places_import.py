@@ -57,6 +57,7 @@ __all__ = [
     "MERGE_METRES",
     "RawPlace",
     "assign_areas",
+    "finite_number",
     "read_gtfs",
     "read_places_csv",
     "read_rw",
@@ -92,7 +93,8 @@ def _distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     return math.hypot(dlat, dlon)
 
 
-def _coord(value: Any) -> float | None:
+def finite_number(value: Any) -> float | None:
+    """``value`` as a finite float, or None (a missing, empty or non-numeric field, NaN, infinity)."""
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -191,7 +193,7 @@ def read_gtfs(path: Path, warn: Warn) -> tuple[list[RawPlace], list[dict[str, An
         if location_type not in {"0", "1"} or (location_type == "0" and parent):
             continue
         name = (row.get("stop_name") or "").strip()
-        lat, lon = _coord(row.get("stop_lat")), _coord(row.get("stop_lon"))
+        lat, lon = finite_number(row.get("stop_lat")), finite_number(row.get("stop_lon"))
         if not name or lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
             warn(f"stops.txt line {line}: no usable name or coordinates, skipped")
             continue
@@ -272,7 +274,7 @@ def read_places_csv(path: Path, warn: Warn) -> list[RawPlace]:
             for line, raw in enumerate(reader, start=2):
                 row = {(k or "").strip().lower(): (v or "") for k, v in raw.items() if isinstance(v, str)}
                 name = " ".join(row.get("name", "").split())
-                lat, lon = _coord(row.get("lat")), _coord(row.get("lon"))
+                lat, lon = finite_number(row.get("lat")), finite_number(row.get("lon"))
                 if not name or lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
                     warn(f"{path.name} line {line}: no usable name or coordinates, skipped")
                     continue
