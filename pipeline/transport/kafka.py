@@ -408,10 +408,27 @@ class _KafkaProducer(Producer):
             return KafkaProducer(**self._config)
 
     def _discard_producer(self) -> None:
-        if self._producer is not None:
-            with suppress(kafka_errors.KafkaError, OSError):
-                self._producer.close(timeout=_CLOSE_TIMEOUT_S)
-            self._producer = None
+        """Close the kafka-python producer, also when it cannot deliver what it holds (the broker is down).
+
+        kafka-python's ``close()`` flushes first, and a flush that times out raises before the sender thread is
+        stopped: the producer would go on reconnecting in the background, holding its records and sockets, until
+        the garbage collector tries again. Its records are ours to send again (``_pending``), so a producer that
+        cannot flush is force-closed: its sender drops the undelivered batches and stops.
+        """
+        producer, self._producer = self._producer, None
+        if producer is None:
+            return
+        try:
+            producer.close(timeout=_CLOSE_TIMEOUT_S)
+            return
+        except (kafka_errors.KafkaError, OSError):
+            pass
+        sender = getattr(producer, "_sender", None)  # (kafka-python has no public "close without flushing")
+        if sender is not None:
+            sender.force_close()
+            sender.join(_CLOSE_TIMEOUT_S)
+        with suppress(kafka_errors.KafkaError, OSError):
+            producer.close(timeout=_CLOSE_TIMEOUT_S)  # the batches are aborted: this one completes
 
     def send(self, topic: str, value: bytes, *, key: bytes | None = None, headers: Iterable[tuple[str, bytes]] = ()) -> None:
         item = _Pending(self._physical(topic), bytes(value), None if key is None else bytes(key), [(k, bytes(v)) for k, v in headers])

@@ -281,3 +281,38 @@ def test_sms_receiver_keeps_taking_posts_while_the_broker_is_down(tmp_path, own_
     url = env["JEMPUT_DATABASE__URL"]
     assert counts(url) == (n, n)
     assert jemput("dlq", "inspect", "--format", "json", env=env).stdout == ""
+
+
+def test_closing_a_producer_while_the_broker_is_down_stops_it(own_broker, unique):
+    """A producer closed during an outage, with records it could not deliver, must not live on in the background
+    (reconnecting, holding sockets and records) -- kafka-python's close() raises on its flush before stopping."""
+    from config.settings import KafkaSettings
+    from pipeline.errors import TransportError
+    from pipeline.transport.kafka import KafkaTransport
+
+    transport = KafkaTransport(KafkaSettings(bootstrap_servers=own_broker.address, topic_prefix=f"p{unique}.",
+                                             request_timeout_ms=3000, linger_ms=1))
+    topic = "drill.outage"
+    transport.ensure_topics([topic])
+    producer = transport.producer()
+    killed = False
+    try:
+        producer.send(topic, b"before the outage")
+        producer.flush(30)
+        inner = producer._producer  # the kafka-python producer and its sender thread
+        assert inner is not None and inner._sender.is_alive()
+        own_broker.run("kill")
+        killed = True
+        producer.send(topic, b"during the outage")
+        with pytest.raises(TransportError, match="not acknowledged"):
+            producer.flush(2)
+        sender = producer._producer._sender
+        assert sender.is_alive()
+        started = time.monotonic()
+        producer.close()
+        assert not sender.is_alive()
+        assert time.monotonic() - started < 30
+    finally:
+        if killed:
+            own_broker.run("restart")
+        transport.close()
