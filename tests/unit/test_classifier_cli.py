@@ -98,7 +98,7 @@ def test_train_then_eval_and_classify_with_that_model(run, tmp_path: Path) -> No
 
     res = run("classifier", "eval", "--data", str(data), "--model", str(model), "--json")
     assert res.exit_code == 0, res.output
-    numbers = json.loads(res.output)
+    numbers = json.loads(res.stdout)  # (stdout only: log lines go to stderr)
     assert numbers["model"] == version and numbers["total"] == len(TINY)
     assert set(numbers["per_label"]) == set(LABELS) and 0 <= numbers["macro_f1"] <= 1
     table = run("classifier", "eval", "--data", str(extra), "--model", str(model)).output

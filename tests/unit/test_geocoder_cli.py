@@ -146,7 +146,7 @@ def test_geocoder_eval_scores_a_labelled_file(run, tmp_path: Path, pack_path: Pa
     result = run("geocoder", "eval", "--labels", str(label_file), "--data", str(data), "--gazetteer",
                  str(pack_path), "--split", "test", "--json")
     assert result.exit_code == 0, result.output
-    scores = json.loads(result.output)
+    scores = json.loads(result.stdout)  # (stdout only: log lines go to stderr)
     assert scores["messages"] == 3
     assert scores["kecamatan_precision"] == {"hit": 1, "total": 2, "rate": 0.5}
     assert scores["kelurahan_coverage"] == {"hit": 1, "total": 2, "rate": 0.5}

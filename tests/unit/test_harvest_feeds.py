@@ -326,7 +326,7 @@ def test_harvest_once_and_status_commands(tmp_path, monkeypatch, clean_env):
         assert res.exit_code == 3 and "bearer_token is not set" in res.output
         res = cli_runner.invoke(cli, ["harvest", "status", "--format", "json"])
         assert res.exit_code == 0, res.output
-    rows = {r["source"]: r for r in json.loads(res.output)}
+    rows = {r["source"]: r for r in json.loads(res.stdout)}  # (stdout only: log lines go to stderr)
     assert rows["app"]["enabled"] is True and rows["app"]["messages_total"] == 3
     assert rows["app"]["rejected_total"] == 1 and rows["app"]["consecutive_failures"] == 0
     assert rows["app"]["last_success_at"] and rows["app"]["cursor_age_s"] is not None
@@ -334,8 +334,8 @@ def test_harvest_once_and_status_commands(tmp_path, monkeypatch, clean_env):
     assert "cannot connect" in rows["telegram"]["last_error"] and BOT not in rows["telegram"]["last_error"]
     assert rows["twitter"]["messages_total"] == 0 and rows["twitter"]["last_error"] is None
     res = CliRunner().invoke(cli, ["harvest", "status"])
-    assert res.exit_code == 0 and res.output.splitlines()[0].split()[:3] == ["source", "enabled", "last_success"]
-    app_line = next(line for line in res.output.splitlines() if line.startswith("app "))
+    assert res.exit_code == 0 and res.stdout.splitlines()[0].split()[:3] == ["source", "enabled", "last_success"]
+    app_line = next(line for line in res.stdout.splitlines() if line.startswith("app "))
     assert app_line.split()[1] == "yes"
 
 
