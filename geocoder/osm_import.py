@@ -61,8 +61,8 @@ HIGHWAYS: Final[frozenset[str]] = frozenset(
 ALIAS_TAGS: Final[tuple[str, ...]] = ("alt_name", "old_name", "short_name", "official_name", "loc_name")
 #: Step along a way, in metres.
 SAMPLE_M: Final = 50.0
-#: A street must run this far through a kelurahan to be a place there (not a junction at its edge), unless the
-#: whole street is shorter.
+#: One of a street's ways must run this far through a kelurahan, or lie wholly inside it, for the street to be a
+#: place there (not a junction at its edge).
 MIN_PIECE_M: Final = 100.0
 
 Warn = Callable[[str], None]
